@@ -1,0 +1,63 @@
+"""Defaults every config shares, and the start-up check that names a bad field before any work is done.
+
+Config files (`configs/<method>.py`) import this module from the installed package rather than a sibling
+`configs/common.py`, so they load the same way from any working directory.
+"""
+import ml_collections
+
+from jaxsr import optim
+
+PRECISIONS = ('float32', 'bfloat16')
+
+
+def base_config():
+  c = ml_collections.ConfigDict()
+  c.method = ''
+  c.dataset = 'procedural_faces'  # train set; see jaxsr/data/pipeline.py for the names
+  c.eval_dataset = 'procedural_faces'  # its `test` split is evaluated
+  c.data_dir = ''  # tfds data dir; '' means $TFDS_DATA_DIR or ~/tensorflow_datasets
+  c.batch_size = 32  # global, over all devices and hosts
+  c.num_steps = 10_000
+  c.seed = 0
+  c.image_size = 64  # HR side
+  c.scale = 4
+  c.log_every = 50
+  c.eval_every = 1_000
+  c.eval_size = 16
+  c.checkpoint_every = 1_000
+  c.keep_checkpoints = 3
+  c.precision = 'float32'  # computation dtype; parameters and optimizer states stay float32
+  c.data_threads = 4
+  return c
+
+
+def optimizer(name='adam', learning_rate=1e-4, b1=0.9, b2=0.999, schedule='constant', decay_every=0,
+              decay_factor=1.0):
+  return ml_collections.ConfigDict(dict(name=name, learning_rate=learning_rate, b1=b1, b2=b2, schedule=schedule,
+                                        decay_every=decay_every, decay_factor=decay_factor))
+
+
+def _check(ok, field, message):
+  if not ok:
+    raise ValueError(f'config.{field}: {message}')
+
+
+def validate(config, device_count):
+  """Raises ValueError naming the first invalid field."""
+  c = config
+  _check(c.batch_size > 0, 'batch_size', f'must be positive, got {c.batch_size}')
+  _check(c.batch_size % device_count == 0, 'batch_size',
+         f'{c.batch_size} does not split over {device_count} devices')
+  _check(c.num_steps >= 0, 'num_steps', f'must be >= 0, got {c.num_steps}')
+  for field in ('log_every', 'eval_every', 'checkpoint_every', 'keep_checkpoints', 'eval_size', 'scale',
+                'data_threads'):
+    _check(c[field] > 0, field, f'must be positive, got {c[field]}')
+  _check(c.precision in PRECISIONS, 'precision', f"must be one of {PRECISIONS}, got '{c.precision}'")
+  _check(c.image_size % c.scale == 0, 'image_size', f'{c.image_size} is not a multiple of scale={c.scale}')
+  for name, sub in c.items():
+    if isinstance(sub, ml_collections.ConfigDict) and 'optimizer' in sub:
+      o, field = sub.optimizer, f'{name}.optimizer'
+      _check(o.name in optim.OPTIMIZERS, f'{field}.name', f"unknown '{o.name}'; known: {sorted(optim.OPTIMIZERS)}")
+      _check(o.learning_rate >= 0, f'{field}.learning_rate', f'must be >= 0, got {o.learning_rate}')
+      _check(o.schedule in optim.SCHEDULES, f'{field}.schedule', f"must be one of {optim.SCHEDULES}")
+      _check(o.schedule != 'step' or o.decay_every > 0, f'{field}.decay_every', 'must be positive for a step schedule')

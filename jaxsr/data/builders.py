@@ -1,0 +1,175 @@
+"""tensorflow-datasets builders for the embedded procedural faces and for folders of face photos.
+
+Images are stored as zlib-compressed uint8 tensors in ArrayRecord files rather than as PNG `Image` features:
+tfds encodes `Image` features with TensorFlow, while tensors need none, so building and reading both run
+without TensorFlow (the GPU machines have none) and reading skips a PNG decode per example.
+"""
+import dataclasses
+import multiprocessing
+import zlib
+from pathlib import Path
+
+import numpy as np
+import tensorflow_datasets as tfds
+from absl import logging
+from PIL import Image
+
+from jaxsr.data import degradations, procedural_faces
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
+TEST_INDEX_OFFSET = 10_000_000  # test faces never share an index (hence a face) with train faces
+OTHER_FACE_OFFSET = 5_000_000  # the real-LR companion of example i is made from this other face
+
+
+def image_feature(size):
+  return tfds.features.Tensor(shape=(size, size, 3), dtype=np.uint8, encoding=tfds.features.Encoding.ZLIB)
+
+
+@dataclasses.dataclass
+class ProceduralFacesConfig(tfds.core.BuilderConfig):
+  train_size: int = 50_000
+  test_size: int = 2_000
+  image_size: int = 64
+  lr_scale: int = 4
+
+
+def _procedural_example(args):
+  index, image_size, lr_scale = args
+  face = procedural_faces.render_face(index, image_size)
+  other = procedural_faces.render_face(index + OTHER_FACE_OFFSET, image_size)
+  return index, {
+      'image': face,
+      'degraded': degradations.real_world_lr(face, np.random.default_rng([1, index]), lr_scale),
+      'real_lr': degradations.real_world_lr(other, np.random.default_rng([2, index]), lr_scale),
+  }
+
+
+class ProceduralFaces(tfds.core.GeneratorBasedBuilder):
+  """Procedural 64x64 faces; each with its true degradation and an unpaired real-LR face of another person.
+
+  Features: `image` (HR face), `degraded` (the hidden degradation of this very face, for checking what H2L
+  learned), `real_lr` (the hidden degradation of a different face: the unpaired real-LR set).
+  """
+  VERSION = tfds.core.Version('1.0.0')
+  BUILDER_CONFIGS = [
+      ProceduralFacesConfig(name='default', description='50,000 train and 2,000 test faces.'),
+      ProceduralFacesConfig(name='tiny', train_size=256, test_size=64, description='For tests and smoke runs.'),
+  ]
+
+  def _info(self):
+    size, lr_size = self.builder_config.image_size, self.builder_config.image_size // self.builder_config.lr_scale
+    return tfds.core.DatasetInfo(
+        builder=self,
+        description=self.__doc__,
+        features=tfds.features.FeaturesDict({
+            'image': image_feature(size), 'degraded': image_feature(lr_size), 'real_lr': image_feature(lr_size)}),
+    )
+
+  def _split_generators(self, dl_manager):
+    del dl_manager
+    c = self.builder_config
+    return {'train': self._generate_examples(0, c.train_size),
+            'test': self._generate_examples(TEST_INDEX_OFFSET, c.test_size)}
+
+  def _generate_examples(self, start, count):
+    c = self.builder_config
+    jobs = ((i, c.image_size, c.lr_scale) for i in range(start, start + count))
+    # Spawned workers import only numpy and PIL; rendering is the slow part (a few ms a face).
+    with multiprocessing.get_context('spawn').Pool() as pool:
+      yield from pool.imap(_procedural_example, jobs, chunksize=64)
+
+
+@dataclasses.dataclass
+class FaceFolderConfig(tfds.core.BuilderConfig):
+  """A folder of face images; `name` is what configs call the dataset (`face_folder/<name>`)."""
+  path: str = ''
+  image_size: int = 64
+  crop: str = 'center'  # 'center' (largest centred square), 'none' (squash), or 'x,y,w,h' (a fixed box)
+  min_size: int = 0  # skip images whose shorter side is below this
+  max_size: int = 0  # skip images whose longer side is above this (0: no limit)
+  test_fraction: float = 0.05
+
+
+def _crop(image, crop):
+  if crop == 'none':
+    return image
+  if crop == 'center':
+    w, h = image.size
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    return image.crop((left, top, left + side, top + side))
+  x, y, w, h = (int(v) for v in crop.split(','))
+  return image.crop((x, y, x + w, y + h))
+
+
+def _in_test_split(relative_path, test_fraction):
+  """A stable split by file name: adding files never moves an existing file between splits."""
+  return zlib.crc32(relative_path.encode()) % 10_000 < test_fraction * 10_000
+
+
+class FaceFolder(tfds.core.GeneratorBasedBuilder):
+  """Every image under a folder (recursively), cropped and resized; unreadable and off-size files are skipped.
+
+  Skipped files are counted per reason in the log and in the dataset's metadata (`metadata.json`).
+  """
+  VERSION = tfds.core.Version('1.0.0')
+  BUILDER_CONFIG_CLS = FaceFolderConfig
+
+  def _info(self):
+    return tfds.core.DatasetInfo(
+        builder=self,
+        description=self.__doc__,
+        features=tfds.features.FeaturesDict({
+            'image': image_feature(self.builder_config.image_size), 'filename': tfds.features.Text()}),
+        metadata=tfds.core.MetadataDict(),
+    )
+
+  def _split_generators(self, dl_manager):
+    del dl_manager
+    root = Path(self.builder_config.path)
+    if not root.is_dir():
+      raise FileNotFoundError(f'FaceFolder: {root} is not a folder of images')
+    files = sorted(p for p in root.rglob('*') if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+      raise FileNotFoundError(f'FaceFolder: no {"/".join(IMAGE_SUFFIXES)} files under {root}')
+    test = [f for f in files if _in_test_split(str(f.relative_to(root)), self.builder_config.test_fraction)]
+    train = [f for f in files if f not in set(test)]
+    self.info.metadata['skipped'] = {}
+    return {'train': self._generate_examples(root, train, 'train'),
+            'test': self._generate_examples(root, test, 'test')}
+
+  def _generate_examples(self, root, files, split):
+    c = self.builder_config
+    skipped = {'unreadable': 0, 'too_small': 0, 'too_large': 0}
+    for path in files:
+      try:
+        with Image.open(path) as im:
+          image = im.convert('RGB')
+      except (OSError, ValueError, Image.DecompressionBombError) as e:
+        logging.warning('FaceFolder: skipping unreadable %s (%s)', path, e)
+        skipped['unreadable'] += 1
+        continue
+      if min(image.size) < c.min_size:
+        skipped['too_small'] += 1
+        continue
+      if c.max_size and max(image.size) > c.max_size:
+        skipped['too_large'] += 1
+        continue
+      image = _crop(image, c.crop).resize((c.image_size, c.image_size), Image.BICUBIC)
+      name = str(path.relative_to(root))
+      yield name, {'image': np.asarray(image), 'filename': name}
+    self.info.metadata['skipped'][split] = skipped
+    logging.info('FaceFolder %s/%s: skipped %s', c.name, split, skipped)
+
+
+@dataclasses.dataclass
+class LrFaceFolderConfig(FaceFolderConfig):
+  """Seed 000 keeps detections with max(width, height) < 37 as its real LR set, resized to 16x16."""
+  image_size: int = 16
+  crop: str = 'none'
+  max_size: int = 36
+
+
+class LrFaceFolder(FaceFolder):
+  """A folder of real low-resolution faces (e.g. WIDER faces): `lr_face_folder/<name>`."""
+  BUILDER_CONFIG_CLS = LrFaceFolderConfig

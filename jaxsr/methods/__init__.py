@@ -1,0 +1,13 @@
+"""The method registry: `config.method` names one of these."""
+import importlib
+
+METHODS = {
+    'h2l': 'jaxsr.methods.h2l:HighToLow',
+}
+
+
+def create(config):
+  if config.method not in METHODS:
+    raise ValueError(f"config.method: unknown method '{config.method}'; known: {', '.join(sorted(METHODS))}")
+  module, name = METHODS[config.method].split(':')
+  return getattr(importlib.import_module(module), name)(config)

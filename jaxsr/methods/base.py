@@ -1,0 +1,75 @@
+"""What a method is, for the training loop: networks, one train step, evaluation outputs, its data.
+
+A `Network` bundles one Flax module's parameters, its non-trainable collections (BatchNorm running statistics,
+spectral-norm vectors: both live in `batch_stats`) and its optax state. A `TrainState` holds every network of a
+method plus the step and the run's base rng, so a GAN, a two-GAN pipeline or a VAE is one pytree to jit,
+shard, donate and checkpoint.
+"""
+import abc
+from typing import Any
+
+import flax.linen as nn
+import jax
+import optax
+from flax import struct
+
+
+class Network(struct.PyTreeNode):
+  params: Any
+  state: Any  # non-trainable collections, e.g. {'batch_stats': ...}; {} when there are none
+  opt_state: Any
+  module: nn.Module = struct.field(pytree_node=False)
+  tx: optax.GradientTransformation = struct.field(pytree_node=False)
+
+  @classmethod
+  def create(cls, module, tx, rng, *inputs):
+    variables = dict(module.init(rng, *inputs, train=False))
+    params = variables.pop('params')
+    return cls(params=params, state=variables, opt_state=tx.init(params), module=module, tx=tx)
+
+  def __call__(self, *inputs, train, params=None, state=None):
+    """Runs the network. With train=True returns (output, updated state) and uses batch statistics."""
+    variables = {'params': self.params if params is None else params, **(self.state if state is None else state)}
+    if not train:
+      return self.module.apply(variables, *inputs, train=False)
+    if not self.state:
+      return self.module.apply(variables, *inputs, train=True), {}
+    return self.module.apply(variables, *inputs, train=True, mutable=list(self.state))
+
+  def update(self, grads, state):
+    """One optimizer step with `grads`; `state` replaces the non-trainable collections."""
+    updates, opt_state = self.tx.update(grads, self.opt_state, self.params)
+    return self.replace(params=optax.apply_updates(self.params, updates), state=state, opt_state=opt_state)
+
+
+class TrainState(struct.PyTreeNode):
+  step: jax.Array
+  rng: jax.Array  # the run's base key; step s uses fold_in(rng, s), so a resumed run draws the same noise
+  nets: dict[str, Network]
+
+
+class Method(abc.ABC):
+  """Subclasses name their networks, build them, and update all of them in one `train_step`."""
+
+  def __init__(self, config):
+    self.config = config
+
+  @abc.abstractmethod
+  def train_data(self, data_dir):
+    """An endless grain MapDataset of examples (dicts of uint8 arrays) in a deterministic order."""
+
+  @abc.abstractmethod
+  def eval_data(self, data_dir):
+    """A fixed batch (dict of numpy arrays) to evaluate on."""
+
+  @abc.abstractmethod
+  def init_networks(self, rng, batch) -> dict[str, Network]:
+    """Every network of the method, initialised for inputs shaped like `batch`."""
+
+  @abc.abstractmethod
+  def train_step(self, state: TrainState, batch, rng) -> tuple[TrainState, dict]:
+    """Updates every network once; returns the new state and scalar metrics (losses first)."""
+
+  @abc.abstractmethod
+  def evaluate(self, state: TrainState, batch, rng) -> tuple[dict, dict]:
+    """Returns (images: name -> (N, h, w, 3) in [-1, 1], in grid column order; scalar metrics)."""

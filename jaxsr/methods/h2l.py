@@ -1,0 +1,121 @@
+"""High-to-Low degradation GAN (Bulat, Yang, Tzimiropoulos, ECCV 2018; METHODS.md A).
+
+Learns to degrade: the generator maps an HR face and noise to a 16x16 face that an LR discriminator cannot tell
+from real low-resolution faces, which are unpaired with the HR ones.
+
+  L_D = mean(relu(1 - D(lr_real))) + mean(relu(1 + D(G(hr, z))))
+  L_G = alpha * MSE(G(hr, z), avgpool4(hr)) + beta * (-mean D(G(hr, z)))      alpha = 1, beta = 0.05
+"""
+import jax
+import jax.numpy as jnp
+
+from jaxsr import images, losses, metrics, optim
+from jaxsr.data import pipeline
+from jaxsr.methods import base, gan
+from jaxsr.models import layers
+from jaxsr.models.discriminators import SNResNetDiscriminator
+from jaxsr.models.h2l import HighToLowGenerator
+
+
+class HighToLow(base.Method):
+  """Networks: `h2l` (generator) and `d_lr` (LR discriminator). One step: D, then G on the same fake batch."""
+
+  def __init__(self, config):
+    super().__init__(config)
+    c = config
+    dtype = jnp.bfloat16 if c.precision == 'bfloat16' else jnp.float32
+    self.generator = HighToLowGenerator(tuple(c.generator.widths), tuple(c.generator.up_widths),
+                                        c.generator.blocks_per_stage, c.generator.skips, dtype)
+    self.discriminator = SNResNetDiscriminator(tuple(c.discriminator.widths), c.discriminator.pooled_blocks,
+                                               c.discriminator.dense_features, dtype)
+    downsamples = len(c.generator.widths) // 2
+    if 2 ** (downsamples - len(c.generator.up_widths)) != c.scale:
+      raise ValueError(f'config.generator: {len(c.generator.widths)} widths halve the size {downsamples} times and '
+                       f'{len(c.generator.up_widths)} up_widths double it back; that is not config.scale={c.scale}')
+
+  def train_data(self, data_dir):
+    c = self.config
+    hr = pipeline.shuffled(pipeline.data_source(c.dataset, 'train', data_dir), c.hr_feature, 'hr', c.seed)
+    lr = pipeline.shuffled(pipeline.data_source(c.lr_dataset, 'train', data_dir), c.lr_feature, 'lr', c.seed + 1)
+    return pipeline.unpaired(hr, lr)
+
+  def eval_data(self, data_dir):
+    c = self.config
+    hr_source = pipeline.data_source(c.eval_dataset, 'test', data_dir)
+    keys = ['degraded'] if 'degraded' in hr_source[0] else []
+    batch = pipeline.first_examples(hr_source, c.eval_size, [c.hr_feature] + keys)
+    batch['hr'] = batch.pop(c.hr_feature)
+    lr_source = pipeline.data_source(c.lr_dataset, 'test', data_dir)
+    batch['lr'] = pipeline.first_examples(lr_source, c.eval_size, [c.lr_feature])[c.lr_feature]
+    return batch
+
+  def init_networks(self, rng, batch):
+    g_rng, d_rng = jax.random.split(rng)
+    hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
+    return {
+        'h2l': base.Network.create(self.generator, optim.make(self.config.generator.optimizer), g_rng,
+                                   hr, self._noise(jax.random.key(0), hr)),
+        'd_lr': base.Network.create(self.discriminator, optim.make(self.config.discriminator.optimizer), d_rng, lr),
+    }
+
+  def _noise(self, rng, hr):
+    return jax.random.normal(rng, (hr.shape[0], self.config.z_dim), jnp.float32)
+
+  def generator_loss(self, fake, hr, d):
+    """alpha * MSE(fake, avgpool4(hr)) + beta * hinge_G(D(fake)); D runs in training mode, its state untouched."""
+    pixel = losses.mse(fake, layers.avg_pool(hr, self.config.scale))
+    adversarial = losses.hinge_generator(d(fake, train=True)[0])
+    loss = self.config.alpha * pixel + self.config.beta * adversarial
+    return loss, {'loss': loss, 'pixel': pixel, 'adversarial': adversarial}
+
+  def discriminator_step(self, state, batch, rng):
+    """The D half of a step alone (for tests and for reading): G's batch statistics are not kept."""
+    hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
+    fake, _ = state.nets['h2l'](hr, self._noise(rng, hr), train=True)
+    d, d_metrics = gan.discriminator_update(state.nets['d_lr'], lr, jax.lax.stop_gradient(fake))
+    return state.replace(nets={**state.nets, 'd_lr': d}), _prefixed('d_lr', d_metrics)
+
+  def generator_step(self, state, batch, rng):
+    """The G half of a step alone: recomputes G(hr, z) and updates G against the current D."""
+    hr = images.to_float(batch['hr'])
+    g, z = state.nets['h2l'], self._noise(rng, hr)
+
+    def loss(params):
+      fake, g_state = g(hr, z, train=True, params=params)
+      value, terms = self.generator_loss(fake, hr, state.nets['d_lr'])
+      return value, (g_state, terms)
+
+    grads, (g_state, g_metrics) = jax.grad(loss, has_aux=True)(g.params)
+    return state.replace(nets={**state.nets, 'h2l': g.update(grads, g_state)}), _prefixed('h2l', g_metrics)
+
+  def train_step(self, state, batch, rng):
+    """discriminator_step then generator_step, with one generator forward pass instead of two.
+
+    G's forward pass is kept as a VJP: D trains on its output, then the generator loss under the updated D is
+    differentiated with respect to that output and pulled back through G. Equal to the two half steps run in
+    turn (tested), at the cost of one G forward.
+    """
+    hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
+    g = state.nets['h2l']
+    z = self._noise(rng, hr)
+    fake, pull_back, g_state = jax.vjp(lambda p: g(hr, z, train=True, params=p), g.params, has_aux=True)
+    d, d_metrics = gan.discriminator_update(state.nets['d_lr'], lr, jax.lax.stop_gradient(fake))
+    fake_grad, g_metrics = jax.grad(self.generator_loss, has_aux=True)(fake, hr, d)
+    (grads,) = pull_back(fake_grad)
+    nets = {'h2l': g.update(grads, g_state), 'd_lr': d}
+    return state.replace(nets=nets), {**_prefixed('h2l', g_metrics), **_prefixed('d_lr', d_metrics)}
+
+  def evaluate(self, state, batch, rng):
+    hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
+    fake = state.nets['h2l'](hr, self._noise(rng, hr), train=False)
+    d = state.nets['d_lr']
+    scalars = {'d_lr/score_real': d(lr, train=False).mean(), 'd_lr/score_fake': d(fake, train=False).mean()}
+    if 'degraded' in batch:  # the embedded data knows the true degradation of every HR face
+      true_lr = images.to_float(batch['degraded'])
+      scalars['psnr_to_true_degradation/h2l'] = metrics.psnr(fake, true_lr)
+      scalars['psnr_to_true_degradation/avgpool'] = metrics.psnr(layers.avg_pool(hr, self.config.scale), true_lr)
+    return {'HR': hr, 'H2L(HR)': fake, 'real LR': lr}, scalars
+
+
+def _prefixed(prefix, metrics_):
+  return {f'{prefix}/{k}': v for k, v in metrics_.items()}

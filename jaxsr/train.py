@@ -1,0 +1,149 @@
+"""The training loop every method shares: build, restore, step, log, evaluate, checkpoint.
+
+It knows nothing of GANs or VAEs: a method (jaxsr/methods) supplies its networks, data, one jitted train step
+that updates all of them, and what to show at evaluation.
+"""
+import json
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+import tqdm
+from absl import logging
+
+from jaxsr import checkpointing, config_base, images, methods, optim, parallel, summary
+from jaxsr.data import pipeline
+from jaxsr.methods.base import TrainState
+
+
+class NonFiniteLossError(FloatingPointError):
+  """A loss became NaN or Inf; the run stops before it can checkpoint the broken state."""
+
+
+def train_and_evaluate(config, workdir, devices=None):
+  """Trains `config.method` in `workdir`, resuming from its last checkpoint. Returns the final TrainState."""
+  workdir = Path(workdir).absolute()  # orbax needs absolute paths
+  mesh = parallel.make_mesh(devices)
+  config_base.validate(config, mesh.size)
+  method = methods.create(config)
+  writer = summary.Writer(workdir)
+  if jax.process_index() == 0:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / 'config.json').write_text(config.to_json_best_effort(indent=2))
+    writer.text('config', f'```\n{config}\n```')
+
+  # Data: this process's part of every global batch, in a fixed order, with a checkpointable position.
+  data_dir = config.data_dir or None
+  batches = pipeline.host_batches(method.train_data(data_dir), config.batch_size,
+                                  jax.process_index(), jax.process_count())
+  data = pipeline.iterator(batches, config.data_threads)
+  eval_batch = jax.device_put(method.eval_data(data_dir), parallel.replicated(mesh))
+
+  # State: initialised directly into its replicated sharding, then overwritten by the last checkpoint if any.
+  def init(rng, batch):
+    init_rng, train_rng = jax.random.split(rng)
+    return TrainState(step=np.int32(0), rng=train_rng, nets=method.init_networks(init_rng, batch))
+
+  replicated = parallel.replicated(mesh)
+  state = jax.jit(init, out_shardings=replicated)(jax.random.PRNGKey(config.seed), batches[0])
+  checkpoints = checkpointing.Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
+  if (latest := checkpoints.latest_step()) is not None:
+    state, data_state = checkpoints.restore(latest, _abstract(state))
+    data.set_state(data_state)
+    logging.info('Resumed from step %d of %s.', latest, workdir)
+  start = int(state.step)
+  logging.info('%s: %s parameters', config.method,
+               {k: _count(n.params) for k, n in state.nets.items()})
+
+  def step_fn(state, batch):
+    rng = jax.random.fold_in(state.rng, state.step)
+    state, metrics = method.train_step(state, batch, rng)
+    metrics.update({f'lr/{k}': optim.learning_rate(n.opt_state) for k, n in state.nets.items()})
+    return state.replace(step=state.step + 1), metrics
+
+  train_step = jax.jit(step_fn, in_shardings=(replicated, parallel.batch_sharding(mesh)),
+                       out_shardings=(replicated, replicated), donate_argnums=0)
+  evaluate = jax.jit(method.evaluate)
+
+  pending = []  # metrics stay on the device until a log or a checkpoint needs them: no sync every step
+  progress = tqdm.tqdm(total=config.num_steps, initial=start, desc=config.method, unit='step',
+                       disable=jax.process_index() != 0, dynamic_ncols=True)
+
+  def flush(step):
+    """Fetches pending metrics; stops the run on a non-finite value before anything is saved."""
+    values = jax.device_get(pending)
+    pending.clear()
+    for offset, m in enumerate(values):
+      bad = sorted(k for k, v in m.items() if not np.isfinite(v))
+      if bad:
+        raise NonFiniteLossError(
+            f'step {step - len(values) + offset + 1}: non-finite {", ".join(bad)}; stopping without saving a '
+            f'checkpoint (the last good one is step {checkpoints.latest_step()} in {workdir / "checkpoints"})')
+    return {k: float(np.mean([m[k] for m in values])) for k in values[0]} if values else {}
+
+  timer = _Timer()
+  try:
+    for step in range(start + 1, config.num_steps + 1):
+      state, metrics = train_step(state, parallel.global_batch(next(data), mesh))
+      pending.append(metrics)
+      if step == start + 1:
+        timer.first_step_done(step, state)
+      progress.update()
+      last = step == config.num_steps
+
+      if step % config.log_every == 0 or last:
+        scalars = {**flush(step), **timer.rates(step, config.batch_size)}
+        writer.scalars(step, scalars)
+        progress.set_postfix({k.split('/', 1)[0] + ' ' + k.rsplit('/', 1)[-1]: f'{v:.3g}'
+                              for k, v in scalars.items() if k.endswith('/loss')})
+        logging.info('step %d: %s', step, ', '.join(f'{k}={v:.4g}' for k, v in scalars.items()))
+
+      if step % config.eval_every == 0 or last:
+        outputs, eval_scalars = jax.device_get(evaluate(state, eval_batch, jax.random.PRNGKey(config.seed)))
+        writer.scalars(step, {f'eval/{k}': v for k, v in eval_scalars.items()})
+        writer.image(step, 'samples', images.grid(outputs))
+
+      if step % config.checkpoint_every == 0 or last:
+        flush(step)
+        checkpoints.save(step, state, data.get_state())
+  finally:
+    progress.close()
+    checkpoints.close()
+    writer.close()
+  return state
+
+
+def _abstract(state):
+  return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), state)
+
+
+def _count(tree):
+  return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(tree))
+
+
+class _Timer:
+  """Steps/s and images/s between logs; the first step, which includes compilation, is timed on its own."""
+
+  def __init__(self):
+    self.start = time.perf_counter()
+    self.first_step_seconds = None
+    self.mark = None  # (step, time) of the last measurement
+
+  def first_step_done(self, step, state):
+    jax.block_until_ready(state)
+    self.first_step_seconds = time.perf_counter() - self.start
+    self.mark = (step, time.perf_counter())
+
+  def rates(self, step, batch_size):
+    """Called right after metrics were fetched, so the device has finished `step`."""
+    now = time.perf_counter()
+    (mark_step, mark_time), self.mark = self.mark, (step, now)
+    out = {}
+    if self.first_step_seconds is not None:
+      out['perf/first_step_seconds'] = self.first_step_seconds
+      self.first_step_seconds = None
+    if step > mark_step:
+      steps_per_second = (step - mark_step) / (now - mark_time)
+      out.update({'perf/steps_per_second': steps_per_second, 'perf/images_per_second': steps_per_second * batch_size})
+    return out
