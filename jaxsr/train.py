@@ -102,7 +102,7 @@ def train_and_evaluate(config, workdir, devices=None):
       if step % config.eval_every == 0 or last:
         outputs, eval_scalars = jax.device_get(evaluate(state, eval_batch, jax.random.PRNGKey(config.seed)))
         writer.scalars(step, {f'eval/{k}': v for k, v in eval_scalars.items()})
-        writer.image(step, 'samples', images.grid(outputs))
+        writer.image(step, 'samples', images.grid({k: outputs[k] for k in method.eval_columns}))
 
       if step % config.checkpoint_every == 0 or last:
         flush(step)

@@ -38,6 +38,7 @@ def _procedural_example(args):
   face = procedural_faces.render_face(index, image_size)
   other = procedural_faces.render_face(index + OTHER_FACE_OFFSET, image_size)
   return index, {
+      'index': index,
       'image': face,
       'degraded': degradations.real_world_lr(face, np.random.default_rng([1, index]), lr_scale),
       'real_lr': degradations.real_world_lr(other, np.random.default_rng([2, index]), lr_scale),
@@ -62,6 +63,7 @@ class ProceduralFaces(tfds.core.GeneratorBasedBuilder):
         builder=self,
         description=self.__doc__,
         features=tfds.features.FeaturesDict({
+            'index': tfds.features.Scalar(np.int64, doc='render_face(index) is `image`'),
             'image': image_feature(size), 'degraded': image_feature(lr_size), 'real_lr': image_feature(lr_size)}),
     )
 
@@ -135,8 +137,8 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
     test = [f for f in files if _in_test_split(str(f.relative_to(root)), self.builder_config.test_fraction)]
     train = [f for f in files if f not in set(test)]
     self.info.metadata['skipped'] = {}
-    return {'train': self._generate_examples(root, train, 'train'),
-            'test': self._generate_examples(root, test, 'test')}
+    splits = {'train': train, 'test': test}
+    return {name: self._generate_examples(root, files, name) for name, files in splits.items() if files}
 
   def _generate_examples(self, root, files, split):
     c = self.builder_config

@@ -51,6 +51,8 @@ class TrainState(struct.PyTreeNode):
 class Method(abc.ABC):
   """Subclasses name their networks, build them, and update all of them in one `train_step`."""
 
+  eval_columns: tuple[str, ...] = ()  # the image grid's columns, left to right (jit returns dicts key-sorted)
+
   def __init__(self, config):
     self.config = config
 
@@ -72,4 +74,4 @@ class Method(abc.ABC):
 
   @abc.abstractmethod
   def evaluate(self, state: TrainState, batch, rng) -> tuple[dict, dict]:
-    """Returns (images: name -> (N, h, w, 3) in [-1, 1], in grid column order; scalar metrics)."""
+    """Returns (images: each of `eval_columns` -> (N, h, w, 3) in [-1, 1]; scalar metrics)."""

@@ -20,6 +20,8 @@ from jaxsr.models.h2l import HighToLowGenerator
 class HighToLow(base.Method):
   """Networks: `h2l` (generator) and `d_lr` (LR discriminator). One step: D, then G on the same fake batch."""
 
+  eval_columns = ('HR', 'H2L(HR)', 'real LR')
+
   def __init__(self, config):
     super().__init__(config)
     c = config

@@ -1,0 +1,50 @@
+"""Builds a tfds dataset that configs can name.
+
+    python -m jaxsr.data.build face_folder --path=~/img_align_celeba --name=celeba --crop=25,50,128,128
+    python -m jaxsr.data.build lr_face_folder --path=~/wider_lr --name=wider
+    python -m jaxsr.data.build procedural_faces            # the embedded set (training builds it on first use)
+
+Then train with e.g. --config.dataset=face_folder/celeba --config.lr_dataset=lr_face_folder/wider.
+"""
+import os
+
+from absl import app, flags, logging
+
+from jaxsr.data import builders, pipeline
+
+_PATH = flags.DEFINE_string('path', None, 'Folder of images (searched recursively).')
+_NAME = flags.DEFINE_string('name', None, 'Dataset name: configs refer to it as <kind>/<name>.')
+_DATA_DIR = flags.DEFINE_string('data_dir', None, 'tfds data dir (default: $TFDS_DATA_DIR or ~/tensorflow_datasets).')
+_IMAGE_SIZE = flags.DEFINE_integer('image_size', None, 'Output side in pixels (default 64 HR, 16 LR).')
+_CROP = flags.DEFINE_string('crop', None, "'center', 'none' or 'x,y,w,h' (default center HR, none LR).")
+_MIN_SIZE = flags.DEFINE_integer('min_size', None, 'Skip images whose shorter side is smaller.')
+_MAX_SIZE = flags.DEFINE_integer('max_size', None, 'Skip images whose longer side is larger (0: no limit).')
+_TEST_FRACTION = flags.DEFINE_float('test_fraction', None, 'Fraction of files held out as the test split.')
+_CONFIG = flags.DEFINE_string('config', None, 'procedural_faces only: builder config (default or tiny).')
+
+
+def main(argv):
+  if len(argv) != 2 or argv[1] not in {**pipeline.EMBEDDED, **pipeline.FOLDERS}:
+    raise app.UsageError(f'name one kind: {", ".join([*pipeline.EMBEDDED, *pipeline.FOLDERS])}')
+  kind, data_dir = argv[1], _DATA_DIR.value or pipeline.default_data_dir()
+  if kind in pipeline.EMBEDDED:
+    builder = pipeline.make_builder(pipeline.EMBEDDED[kind], data_dir, config=_CONFIG.value)
+  else:
+    if not _PATH.value or not _NAME.value:
+      raise app.UsageError(f'{kind} needs --path and --name')
+    cls = pipeline.FOLDERS[kind]
+    overrides = {'image_size': _IMAGE_SIZE.value, 'crop': _CROP.value, 'min_size': _MIN_SIZE.value,
+                 'max_size': _MAX_SIZE.value, 'test_fraction': _TEST_FRACTION.value}
+    config = cls.BUILDER_CONFIG_CLS(name=_NAME.value, path=os.path.expanduser(_PATH.value),
+                                    **{k: v for k, v in overrides.items() if v is not None})
+    builder = pipeline.make_builder(cls, data_dir, config=config)
+  builder.download_and_prepare()
+  info = builder.info
+  logging.info('%s: %s', builder.data_dir, {s: info.splits[s].num_examples for s in info.splits})
+  if getattr(info, 'metadata', None):
+    logging.info('skipped: %s', dict(info.metadata).get('skipped'))
+  print(f'built {builder.data_dir}: ' + ', '.join(f'{s}={info.splits[s].num_examples}' for s in info.splits))
+
+
+if __name__ == '__main__':
+  app.run(main)

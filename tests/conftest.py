@@ -1,0 +1,40 @@
+"""Eight CPU devices for the data-parallel tests, the tiny embedded dataset built once, config loading."""
+import importlib.util
+import os
+from pathlib import Path
+
+import tempfile
+
+os.environ['XLA_FLAGS'] = os.environ.get('XLA_FLAGS', '') + ' --xla_force_host_platform_device_count=8'
+# Many tests compile the same tiny step; a persistent cache (inherited by subprocesses) compiles it once.
+os.environ.setdefault('JAX_COMPILATION_CACHE_DIR', tempfile.mkdtemp(prefix='jaxsr-test-jit-'))
+os.environ.setdefault('JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', '0')
+os.environ.setdefault('JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES', '0')
+
+import pytest  # noqa: E402  (jax must not be imported before XLA_FLAGS is set)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_config(name, arg=''):
+  spec = importlib.util.spec_from_file_location(f'configs.{name}', REPO / 'configs' / f'{name}.py')
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config(arg)
+
+
+@pytest.fixture(scope='session')
+def data_dir(tmp_path_factory):
+  """A tfds data dir holding procedural_faces/tiny, also exported as TFDS_DATA_DIR for subprocesses."""
+  from jaxsr.data import pipeline
+  path = str(tmp_path_factory.mktemp('tfds'))
+  os.environ['TFDS_DATA_DIR'] = path
+  pipeline.data_source('procedural_faces/tiny', 'train', path)
+  return path
+
+
+@pytest.fixture
+def tiny_config(data_dir):
+  config = load_config('h2l', 'tiny')
+  config.data_dir = data_dir
+  return config

@@ -1,0 +1,56 @@
+import pytest
+from absl import flags
+from ml_collections import config_flags
+
+from conftest import REPO, load_config
+from jaxsr import config_base
+
+
+def parse(*overrides):
+  argv = ['main', f'--config={REPO}/configs/h2l.py', *overrides]
+  values = flags.FlagValues()
+  config_flags.DEFINE_config_file('config', flag_values=values, lock_config=True, sys_argv=argv)
+  values(argv)
+  return values.config
+
+
+def test_h2l_defaults_follow_the_paper():
+  c = load_config('h2l')
+  assert (c.alpha, c.beta, c.batch_size) == (1.0, 0.05, 32)
+  for net in (c.generator, c.discriminator):
+    assert (net.optimizer.name, net.optimizer.learning_rate, net.optimizer.b1, net.optimizer.b2) == \
+        ('adam', 1e-4, 0.0, 0.9)
+  config_base.validate(c, device_count=8)
+
+
+def test_overrides_reach_nested_fields():
+  c = parse('--config.batch_size=64', '--config.generator.optimizer.learning_rate=0.001',
+            '--config.generator.skips=True', '--config.precision=bfloat16')
+  assert (c.batch_size, c.generator.optimizer.learning_rate, c.generator.skips, c.precision) == \
+      (64, 0.001, True, 'bfloat16')
+
+
+def test_unknown_field_and_wrong_type_are_rejected_at_parse_time():
+  with pytest.raises((flags.Error, KeyError), match='Did you mean "batch_size"'):
+    parse('--config.batch_sizee=64')
+  with pytest.raises(flags.Error, match='batch_size'):
+    parse('--config.batch_size=many')
+
+
+@pytest.mark.parametrize('field,value,match', [
+    ('precision', 'fp8', r'config.precision: must be one of'),
+    ('batch_size', 30, r'config.batch_size: 30 does not split over 8 devices'),
+    ('log_every', 0, r'config.log_every: must be positive'),
+])
+def test_invalid_values_are_named(field, value, match):
+  c = load_config('h2l')
+  c[field] = value
+  with pytest.raises(ValueError, match=match):
+    config_base.validate(c, device_count=8)
+
+
+def test_invalid_optimizer_is_named():
+  c = load_config('h2l')
+  c.discriminator.optimizer.name = 'sgd'
+  with pytest.raises(ValueError, match=r'config.discriminator.optimizer.name'):
+    config_base.validate(c, device_count=1)

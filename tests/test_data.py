@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from jaxsr.data import builders, degradations, pipeline, procedural_faces
+
+
+def test_procedural_faces_are_deterministic_and_varied():
+  a, b = procedural_faces.render_face(7), procedural_faces.render_face(7)
+  np.testing.assert_array_equal(a, b)
+  assert a.shape == (64, 64, 3) and a.dtype == np.uint8
+  faces = np.stack([procedural_faces.render_face(i) for i in range(32)]).astype(np.float32)
+  assert faces.std(axis=0).mean() > 20  # faces differ from one another
+  centre = faces[:, 24:40, 24:40].mean(axis=(1, 2))  # skin tones vary from light to dark
+  assert centre.max() - centre.min() > 60
+
+
+def test_real_world_degradation_is_a_noisy_blurry_16px_image():
+  face = procedural_faces.render_face(3)
+  lr = degradations.real_world_lr(face, np.random.default_rng(0))
+  assert lr.shape == (16, 16, 3) and lr.dtype == np.uint8
+  np.testing.assert_array_equal(lr, degradations.real_world_lr(face, np.random.default_rng(0)))
+  box = np.asarray(Image.fromarray(face).resize((16, 16), Image.BOX), np.float32)
+  assert 0 < np.abs(lr.astype(np.float32) - box).mean() < 25  # degraded, yet the same face
+
+
+def test_procedural_dataset_splits_and_features(data_dir):
+  train = pipeline.data_source('procedural_faces/tiny', 'train', data_dir)
+  test = pipeline.data_source('procedural_faces/tiny', 'test', data_dir)
+  assert (len(train), len(test)) == (256, 64)
+  example = train[5]
+  assert example['image'].shape == (64, 64, 3) and example['real_lr'].shape == (16, 16, 3)
+  np.testing.assert_array_equal(example['image'], procedural_faces.render_face(int(example['index'])))
+  assert sorted(int(train[i]['index']) for i in range(len(train))) == list(range(256))
+  assert min(int(test[i]['index']) for i in range(len(test))) >= builders.TEST_INDEX_OFFSET
+
+
+@pytest.fixture
+def photo_folder(tmp_path):
+  rng = np.random.default_rng(0)
+  root = tmp_path / 'photos'
+  (root / 'person_a').mkdir(parents=True)
+  for i in range(10):
+    Image.fromarray(rng.integers(0, 255, (90, 70, 3), np.uint8)).save(root / 'person_a' / f'{i}.jpg')
+  Image.fromarray(rng.integers(0, 255, (80, 80), np.uint8)).save(root / 'gray.png')  # grayscale: kept, as RGB
+  Image.fromarray(rng.integers(0, 255, (20, 20, 3), np.uint8)).save(root / 'small.png')  # too small
+  (root / 'corrupt.jpg').write_bytes(b'\xff\xd8 not really a jpeg')
+  (root / 'notes.txt').write_text('not an image')
+  return root
+
+
+def test_face_folder_skips_and_counts_bad_files(photo_folder, tmp_path):
+  config = builders.FaceFolderConfig(name='photos', path=str(photo_folder), min_size=64, test_fraction=0.3)
+  pipeline.make_builder(builders.FaceFolder, str(tmp_path / 'tfds'), config=config).download_and_prepare()
+  train = pipeline.data_source('face_folder/photos', 'train', str(tmp_path / 'tfds'))
+  test = pipeline.data_source('face_folder/photos', 'test', str(tmp_path / 'tfds'))
+  assert len(train) + len(test) == 11  # 10 colour photos + the grayscale one
+  names = {e['filename'].decode() for src in (train, test) for e in (src[i] for i in range(len(src)))}
+  assert 'gray.png' in names and 'small.png' not in names and 'corrupt.jpg' not in names
+  assert all(src[i]['image'].shape == (64, 64, 3) for src in (train, test) for i in range(len(src)))
+  import tensorflow_datasets as tfds
+  info = tfds.builder_from_directory(str(tmp_path / 'tfds' / 'face_folder' / 'photos' / '1.0.0')).info
+  skipped = info.metadata['skipped']
+  assert sum(s['unreadable'] for s in skipped.values()) == 1
+  assert sum(s['too_small'] for s in skipped.values()) == 1
+
+
+def test_lr_face_folder_keeps_only_small_faces(photo_folder, tmp_path):
+  config = builders.LrFaceFolderConfig(name='lr', path=str(photo_folder), test_fraction=0.0)
+  pipeline.make_builder(builders.LrFaceFolder, str(tmp_path / 'tfds'), config=config).download_and_prepare()
+  train = pipeline.data_source('lr_face_folder/lr', 'train', str(tmp_path / 'tfds'))
+  assert len(train) == 1  # only the 20x20 face is below 37 px
+  assert train[0]['image'].shape == (16, 16, 3)
+
+
+def test_missing_dataset_says_how_to_build_it(tmp_path):
+  with pytest.raises(FileNotFoundError, match='jaxsr.data.build'):
+    pipeline.data_source('face_folder/celeba', 'train', str(tmp_path))
+
+
+def test_two_processes_together_read_the_one_process_batch(data_dir):
+  source = pipeline.data_source('procedural_faces/tiny', 'train', data_dir)
+  stream = pipeline.unpaired(pipeline.shuffled(source, 'image', 'hr', 0), pipeline.shuffled(source, 'real_lr', 'lr', 1))
+  whole = pipeline.host_batches(stream, 8, 0, 1)[3]
+  halves = [pipeline.host_batches(stream, 8, p, 2)[3] for p in range(2)]
+  for key in ('hr', 'lr'):
+    np.testing.assert_array_equal(whole[key], np.concatenate([h[key] for h in halves]))
+
+
+def test_iterator_position_restores(data_dir):
+  source = pipeline.data_source('procedural_faces/tiny', 'train', data_dir)
+  batches = pipeline.host_batches(pipeline.shuffled(source, 'image', 'hr', 0), 4, 0, 1)
+  it = pipeline.iterator(batches)
+  for _ in range(3):
+    next(it)
+  state = it.get_state()
+  expected = next(it)
+  again = pipeline.iterator(batches)
+  again.set_state(state)
+  np.testing.assert_array_equal(next(again)['hr'], expected['hr'])

@@ -1,0 +1,77 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from jaxsr import checkpointing, train
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def assert_same_state(a, b, rtol=0.0, atol=0.0):
+  for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+    np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol)
+
+
+def test_interrupted_then_resumed_run_ends_like_an_uninterrupted_one(tiny_config, tmp_path):
+  tiny_config.num_steps, tiny_config.checkpoint_every = 6, 3
+  whole = train.train_and_evaluate(tiny_config, tmp_path / 'whole')
+
+  tiny_config.num_steps = 3  # the "interrupted" run stops after its step-3 checkpoint
+  train.train_and_evaluate(tiny_config, tmp_path / 'split')
+  tiny_config.num_steps = 6
+  resumed = train.train_and_evaluate(tiny_config, tmp_path / 'split')
+
+  assert int(resumed.step) == 6
+  assert_same_state(whole, resumed)  # same networks, optimizer states, rng and data order
+
+
+def test_eight_devices_give_the_same_step_as_one(tiny_config, tmp_path):
+  assert jax.device_count() == 8
+  tiny_config.num_steps = 2
+  one = train.train_and_evaluate(tiny_config, tmp_path / 'one', devices=jax.devices()[:1])
+  eight = train.train_and_evaluate(tiny_config, tmp_path / 'eight')
+  leaf = jax.tree.leaves(eight.nets['h2l'].params)[0]
+  assert len(leaf.sharding.device_set) == 8
+  # Same global batch, so BatchNorm statistics and the mean gradient agree up to summation order.
+  assert_same_state(one, eight, rtol=1e-4, atol=1e-5)
+
+
+def test_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_config, tmp_path):
+  tiny_config.num_steps, tiny_config.checkpoint_every = 2, 2
+  train.train_and_evaluate(tiny_config, tmp_path)
+  tiny_config.num_steps = 4
+  tiny_config.alpha = float('nan')
+  with pytest.raises(train.NonFiniteLossError, match=r'step 3: non-finite .*h2l/loss.*last good one is step 2'):
+    train.train_and_evaluate(tiny_config, tmp_path)
+  assert checkpointing.Checkpointer(tmp_path / 'checkpoints', 3).latest_step() == 2
+
+
+def test_bad_config_value_fails_before_training(tiny_config, tmp_path):
+  tiny_config.batch_size = 12  # not divisible by 8 devices
+  with pytest.raises(ValueError, match='config.batch_size'):
+    train.train_and_evaluate(tiny_config, tmp_path)
+  assert not (tmp_path / 'checkpoints').exists()
+
+
+def test_main_trains_writes_logs_and_resumes(data_dir, tmp_path):
+  command = [sys.executable, '-m', 'jaxsr.main', f'--config={REPO}/configs/h2l.py:tiny', f'--workdir={tmp_path}',
+             '--config.num_steps=3', '--config.log_every=1', '--config.eval_every=3', '--config.checkpoint_every=3']
+  env = {**os.environ, 'TFDS_DATA_DIR': data_dir, 'XLA_FLAGS': ''}
+  first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+  assert first.returncode == 0, first.stderr[-3000:]
+  assert 'step 3: ' in first.stderr and 'h2l/loss=' in first.stderr
+  assert (tmp_path / 'checkpoints' / '3').is_dir()
+  assert list(tmp_path.glob('events.out.tfevents.*'))
+  assert (tmp_path / 'samples' / 'samples_00000003.png').is_file()
+  assert (tmp_path / 'config.json').is_file()
+
+  second = subprocess.run(command[:-3] + ['--config.num_steps=5'], env=env, capture_output=True, text=True,
+                          timeout=300)
+  assert second.returncode == 0, second.stderr[-3000:]
+  assert 'Resumed from step 3' in second.stderr
+  assert (tmp_path / 'checkpoints' / '5').is_dir()
