@@ -41,12 +41,7 @@ def train_and_evaluate(config, workdir, devices=None):
   eval_batch = jax.device_put(method.eval_data(data_dir), parallel.replicated(mesh))
 
   # State: initialised directly into its replicated sharding, then overwritten by the last checkpoint if any.
-  def init(rng, batch):
-    init_rng, train_rng = jax.random.split(rng)
-    return TrainState(step=np.int32(0), rng=train_rng, nets=method.init_networks(init_rng, batch))
-
-  replicated = parallel.replicated(mesh)
-  state = jax.jit(init, out_shardings=replicated)(jax.random.PRNGKey(config.seed), batches[0])
+  state = init_state(method, mesh, config.seed, batches[0])
   checkpoints = checkpointing.Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
   if (latest := checkpoints.latest_step()) is not None:
     state, data_state = checkpoints.restore(latest, _abstract(state))
@@ -56,14 +51,7 @@ def train_and_evaluate(config, workdir, devices=None):
   logging.info('%s: %s parameters', config.method,
                {k: _count(n.params) for k, n in state.nets.items()})
 
-  def step_fn(state, batch):
-    rng = jax.random.fold_in(state.rng, state.step)
-    state, metrics = method.train_step(state, batch, rng)
-    metrics.update({f'lr/{k}': optim.learning_rate(n.opt_state) for k, n in state.nets.items()})
-    return state.replace(step=state.step + 1), metrics
-
-  train_step = jax.jit(step_fn, in_shardings=(replicated, parallel.batch_sharding(mesh)),
-                       out_shardings=(replicated, replicated), donate_argnums=0)
+  train_step = make_train_step(method, mesh)
   evaluate = jax.jit(method.evaluate)
 
   pending = []  # metrics stay on the device until a log or a checkpoint needs them: no sync every step
@@ -112,6 +100,28 @@ def train_and_evaluate(config, workdir, devices=None):
     checkpoints.close()
     writer.close()
   return state
+
+
+def init_state(method, mesh, seed, batch):
+  """Every network of `method`, initialised for `batch` directly into the replicated sharding."""
+  def init(rng, batch):
+    init_rng, train_rng = jax.random.split(rng)
+    return TrainState(step=np.int32(0), rng=train_rng, nets=method.init_networks(init_rng, batch))
+
+  return jax.jit(init, out_shardings=parallel.replicated(mesh))(jax.random.PRNGKey(seed), batch)
+
+
+def make_train_step(method, mesh):
+  """The jitted step: batch sharded over `data`, state replicated and donated, step s drawing fold_in(rng, s)."""
+  def step_fn(state, batch):
+    rng = jax.random.fold_in(state.rng, state.step)
+    state, metrics = method.train_step(state, batch, rng)
+    metrics.update({f'lr/{k}': optim.learning_rate(n.opt_state) for k, n in state.nets.items()})
+    return state.replace(step=state.step + 1), metrics
+
+  replicated = parallel.replicated(mesh)
+  return jax.jit(step_fn, in_shardings=(replicated, parallel.batch_sharding(mesh)),
+                 out_shardings=(replicated, replicated), donate_argnums=0)
 
 
 def _abstract(state):

@@ -10,6 +10,7 @@ from typing import Any
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 import optax
 from flax import struct
 
@@ -55,6 +56,8 @@ class Method(abc.ABC):
 
   def __init__(self, config):
     self.config = config
+    # Computation dtype for every module; parameters and optimizer states stay float32.
+    self.dtype = jnp.bfloat16 if config.precision == 'bfloat16' else jnp.float32
 
   @abc.abstractmethod
   def train_data(self, data_dir):

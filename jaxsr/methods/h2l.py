@@ -25,11 +25,10 @@ class HighToLow(base.Method):
   def __init__(self, config):
     super().__init__(config)
     c = config
-    dtype = jnp.bfloat16 if c.precision == 'bfloat16' else jnp.float32
     self.generator = HighToLowGenerator(tuple(c.generator.widths), tuple(c.generator.up_widths),
-                                        c.generator.blocks_per_stage, c.generator.skips, dtype)
+                                        c.generator.blocks_per_stage, c.generator.skips, self.dtype)
     self.discriminator = SNResNetDiscriminator(tuple(c.discriminator.widths), c.discriminator.pooled_blocks,
-                                               c.discriminator.dense_features, dtype)
+                                               c.discriminator.dense_features, self.dtype)
     downsamples = len(c.generator.widths) // 2
     if 2 ** (downsamples - len(c.generator.up_widths)) != c.scale:
       raise ValueError(f'config.generator: {len(c.generator.widths)} widths halve the size {downsamples} times and '
