@@ -87,7 +87,7 @@ def train_and_evaluate(config, workdir, devices=None):
                               for k, v in scalars.items() if k.endswith('/loss')})
         logging.info('step %d: %s', step, ', '.join(f'{k}={v:.4g}' for k, v in scalars.items()))
 
-      if step % config.eval_every == 0 or last:
+      if step % config.eval_every == 0 or last:  # a fixed key: every grid of a run uses the same noise
         outputs, eval_scalars = jax.device_get(evaluate(state, eval_batch, jax.random.PRNGKey(config.seed)))
         writer.scalars(step, {f'eval/{k}': v for k, v in eval_scalars.items()})
         writer.image(step, 'samples', images.grid({k: outputs[k] for k in method.eval_columns}))
