@@ -10,7 +10,7 @@ import os
 
 from absl import app, flags, logging
 
-from jaxsr.data import builders, pipeline
+from jaxsr.data import pipeline
 
 _PATH = flags.DEFINE_string('path', None, 'Folder of images (searched recursively).')
 _NAME = flags.DEFINE_string('name', None, 'Dataset name: configs refer to it as <kind>/<name>.')
@@ -40,7 +40,6 @@ def main(argv):
     builder = pipeline.make_builder(cls, data_dir, config=config)
   builder.download_and_prepare()
   info = builder.info
-  logging.info('%s: %s', builder.data_dir, {s: info.splits[s].num_examples for s in info.splits})
   if getattr(info, 'metadata', None):
     logging.info('skipped: %s', dict(info.metadata).get('skipped'))
   print(f'built {builder.data_dir}: ' + ', '.join(f'{s}={info.splits[s].num_examples}' for s in info.splits))

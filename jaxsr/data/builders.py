@@ -134,8 +134,9 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
     files = sorted(p for p in root.rglob('*') if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
       raise FileNotFoundError(f'FaceFolder: no {"/".join(IMAGE_SUFFIXES)} files under {root}')
-    test = [f for f in files if _in_test_split(str(f.relative_to(root)), self.builder_config.test_fraction)]
-    train = [f for f in files if f not in set(test)]
+    in_test = [_in_test_split(str(f.relative_to(root)), self.builder_config.test_fraction) for f in files]
+    test = [f for f, t in zip(files, in_test) if t]
+    train = [f for f, t in zip(files, in_test) if not t]
     self.info.metadata['skipped'] = {}
     splits = {'train': train, 'test': test}
     return {name: self._generate_examples(root, files, name) for name, files in splits.items() if files}
