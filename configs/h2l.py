@@ -30,11 +30,8 @@ def get_config(arg=''):
                          optimizer=config_base.optimizer('adam', 1e-4, b1=0.0, b2=0.9))
 
   if arg == 'tiny':  # narrow networks on the 256-face variant of the embedded data
-    c.dataset = c.eval_dataset = c.lr_dataset = 'procedural_faces/tiny'
-    c.batch_size = 8
-    c.num_steps = 20
-    c.log_every = c.eval_every = c.checkpoint_every = 10
-    c.eval_size = 8
+    config_base.tiny(c)
+    c.lr_dataset = c.dataset
     c.generator.widths = (8, 8, 8, 8, 16, 16, 32, 32)
     c.generator.up_widths = (8, 2)
     c.generator.blocks_per_stage = 1

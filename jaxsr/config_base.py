@@ -3,6 +3,9 @@
 Config files (`configs/<method>.py`) import this module from the installed package rather than a sibling
 `configs/common.py`, so they load the same way from any working directory.
 """
+import importlib.util
+from pathlib import Path
+
 import ml_collections
 
 from jaxsr import optim
@@ -28,6 +31,41 @@ def base_config():
   c.keep_checkpoints = 3
   c.precision = 'float32'  # computation dtype; parameters and optimizer states stay float32
   c.data_threads = 4
+  return c
+
+
+def paired_sr_config():
+  """What the paired super-resolvers share (jaxsr/methods/paired_sr.py): data, loss terms, VGG19, init_from."""
+  c = base_config()
+  c.hr_feature = 'image'
+  c.degradation = 'bicubic'  # how LR inputs are made from HR faces: bicubic, area, blur_noise_jpeg
+  c.flip = True  # random horizontal flips of training faces
+  c.batch_size = 16
+  # Weights of the generator's loss terms (see jaxsr/methods/paired_sr.py); 0 turns a term off.
+  c.loss = ml_collections.ConfigDict(dict(mse=1.0, l1=0.0, dssim=0.0, vgg=0.0, lr_l1=0.0, adversarial=0.0))
+  c.gan_loss = 'bce'  # bce (sigmoid cross-entropy, non-saturating G) or hinge
+  # VGG19 for the perceptual term: a .npz made by `python -m jaxsr.convert_vgg`; nothing is downloaded.
+  c.vgg = ml_collections.ConfigDict(dict(weights='', layer='conv5_4', pool='max'))
+  c.init_from = ''  # a run directory whose newest generator starts this run (SRGAN from SRResNet)
+  return c
+
+
+def sibling_config(config_file, name, arg=''):
+  """`get_config(arg)` of configs/<name>.py next to `config_file`: a variant config starts from its parent."""
+  path = Path(config_file).with_name(f'{name}.py')
+  spec = importlib.util.spec_from_file_location(f'jaxsr_configs.{name}', path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config(arg)
+
+
+def tiny(c):
+  """The seconds-long variant of a config: the 256-face embedded dataset, small batches, frequent logs."""
+  c.dataset = c.eval_dataset = 'procedural_faces/tiny'
+  c.batch_size = 8
+  c.num_steps = 20
+  c.log_every = c.eval_every = c.checkpoint_every = 10
+  c.eval_size = 8
   return c
 
 

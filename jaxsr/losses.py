@@ -1,10 +1,39 @@
 """Losses. Every function returns a float32 scalar mean over the batch."""
 import jax.numpy as jnp
+import optax
 from jax import nn
+
+from jaxsr import metrics
 
 
 def mse(x, y):
   return jnp.mean(jnp.square(x.astype(jnp.float32) - y.astype(jnp.float32)))
+
+
+def l1(x, y):
+  return jnp.mean(jnp.abs(x.astype(jnp.float32) - y.astype(jnp.float32)))
+
+
+def dssim(x, y):
+  """(1 - SSIM(x, y)) / 2 over RGB: the structural content term of the face SRGAN of seed 003."""
+  return (1.0 - metrics.ssim(x, y)) / 2.0
+
+
+def feature_mse(features_x, features_y):
+  """Mean over layers of the MSE between feature maps ({layer: (N, h, w, c)}): a perceptual loss (Johnson et
+  al. 2016; SRGAN's VGG loss with conv5_4 alone)."""
+  return sum(mse(features_x[k], features_y[k]) for k in features_x) / len(features_x)
+
+
+def bce_discriminator(real_logits, fake_logits):
+  """Sigmoid cross-entropy: -mean log D(real) - mean log(1 - D(fake)) (Goodfellow et al. 2014)."""
+  return (jnp.mean(optax.sigmoid_binary_cross_entropy(real_logits, jnp.ones_like(real_logits)))
+          + jnp.mean(optax.sigmoid_binary_cross_entropy(fake_logits, jnp.zeros_like(fake_logits))))
+
+
+def bce_generator(fake_logits):
+  """-mean log D(G(x)): the non-saturating generator loss of SRGAN, srez and DCGAN."""
+  return jnp.mean(optax.sigmoid_binary_cross_entropy(fake_logits, jnp.ones_like(fake_logits)))
 
 
 def hinge_discriminator(real_logits, fake_logits):
@@ -15,3 +44,6 @@ def hinge_discriminator(real_logits, fake_logits):
 def hinge_generator(fake_logits):
   """-mean(D(G(x))): the generator side of the hinge loss."""
   return -jnp.mean(fake_logits)
+
+
+GAN_LOSSES = {'bce': (bce_discriminator, bce_generator), 'hinge': (hinge_discriminator, hinge_generator)}

@@ -44,7 +44,7 @@ def train_and_evaluate(config, workdir, devices=None):
   state = init_state(method, mesh, config.seed, batches[0])
   checkpoints = checkpointing.Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
   if (latest := checkpoints.latest_step()) is not None:
-    state, data_state = checkpoints.restore(latest, _abstract(state))
+    state, data_state = checkpoints.restore(latest, state)
     data.set_state(data_state)
     logging.info('Resumed from step %d of %s.', latest, workdir)
   start = int(state.step)
@@ -103,12 +103,15 @@ def train_and_evaluate(config, workdir, devices=None):
 
 
 def init_state(method, mesh, seed, batch):
-  """Every network of `method`, initialised for `batch` directly into the replicated sharding."""
+  """Every network of `method`, initialised for `batch` directly into the replicated sharding, then whatever
+  the method loads from files (frozen networks, pretrained weights)."""
   def init(rng, batch):
     init_rng, train_rng = jax.random.split(rng)
     return TrainState(step=np.int32(0), rng=train_rng, nets=method.init_networks(init_rng, batch))
 
-  return jax.jit(init, out_shardings=parallel.replicated(mesh))(jax.random.PRNGKey(seed), batch)
+  replicated = parallel.replicated(mesh)
+  state = jax.jit(init, out_shardings=replicated)(jax.random.PRNGKey(seed), batch)
+  return jax.device_put(method.load_pretrained(state), replicated)
 
 
 def make_train_step(method, mesh):
@@ -122,10 +125,6 @@ def make_train_step(method, mesh):
   replicated = parallel.replicated(mesh)
   return jax.jit(step_fn, in_shardings=(replicated, parallel.batch_sharding(mesh)),
                  out_shardings=(replicated, replicated), donate_argnums=0)
-
-
-def _abstract(state):
-  return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), state)
 
 
 def _count(tree):

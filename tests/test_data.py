@@ -17,11 +17,42 @@ def test_procedural_faces_are_deterministic_and_varied():
 
 def test_real_world_degradation_is_a_noisy_blurry_16px_image():
   face = procedural_faces.render_face(3)
-  lr = degradations.real_world_lr(face, np.random.default_rng(0))
+  lr = degradations.blur_noise_jpeg(face, np.random.default_rng(0))
   assert lr.shape == (16, 16, 3) and lr.dtype == np.uint8
-  np.testing.assert_array_equal(lr, degradations.real_world_lr(face, np.random.default_rng(0)))
+  np.testing.assert_array_equal(lr, degradations.blur_noise_jpeg(face, np.random.default_rng(0)))
   box = np.asarray(Image.fromarray(face).resize((16, 16), Image.BOX), np.float32)
   assert 0 < np.abs(lr.astype(np.float32) - box).mean() < 25  # degraded, yet the same face
+
+
+def test_paired_degradations_at_every_scale():
+  face = procedural_faces.render_face(4)
+  for scale in (2, 4, 8):
+    expected = np.asarray(Image.fromarray(face).resize((64 // scale, 64 // scale), Image.BICUBIC))
+    np.testing.assert_array_equal(degradations.bicubic(face, None, scale), expected)
+    block_means = face.reshape(64 // scale, scale, 64 // scale, scale, 3).mean((1, 3))
+    np.testing.assert_allclose(degradations.area(face, None, scale), block_means, atol=1)  # PIL's fixed point
+  strengths = {degradations.blur_noise_jpeg(face, np.random.default_rng(i)).tobytes() for i in range(4)}
+  assert len(strengths) == 4  # random strength: every draw differs
+  with pytest.raises(ValueError, match='config.degradation'):
+    degradations.get('gaussian')
+
+
+def test_paired_stream_is_reproducible_and_evaluation_pairs_are_fixed(data_dir):
+  source = pipeline.data_source('procedural_faces/tiny', 'train', data_dir)
+  stream = pipeline.paired(source, 'image', 'blur_noise_jpeg', 4, seed=3, flip=True)
+  again = pipeline.paired(source, 'image', 'blur_noise_jpeg', 4, seed=3, flip=True)
+  for i in (0, 5, 300):
+    np.testing.assert_array_equal(stream[i]['lr'], again[i]['lr'])
+  assert stream[0]['hr'].shape == (64, 64, 3) and stream[0]['lr'].shape == (16, 16, 3)
+  originals = {source[i]['image'].tobytes() for i in range(len(source))}
+  flipped = sum(stream[i]['hr'].tobytes() not in originals for i in range(32))
+  assert 4 < flipped < 28  # about half are mirrored
+
+  fixed = pipeline.paired_examples(source, 4, 'image', 'bicubic', 4)
+  np.testing.assert_array_equal(fixed['hr'][1], source[1]['image'])
+  np.testing.assert_array_equal(fixed['lr'][1], degradations.bicubic(source[1]['image'], None, 4))
+  np.testing.assert_array_equal(fixed['bicubic'][1],
+                                np.asarray(Image.fromarray(fixed['lr'][1]).resize((64, 64), Image.BICUBIC)))
 
 
 def test_procedural_dataset_splits_and_features(data_dir):

@@ -40,8 +40,8 @@ def _procedural_example(args):
   return index, {
       'index': index,
       'image': face,
-      'degraded': degradations.real_world_lr(face, np.random.default_rng([1, index]), lr_scale),
-      'real_lr': degradations.real_world_lr(other, np.random.default_rng([2, index]), lr_scale),
+      'degraded': degradations.blur_noise_jpeg(face, np.random.default_rng([1, index]), lr_scale),
+      'real_lr': degradations.blur_noise_jpeg(other, np.random.default_rng([2, index]), lr_scale),
   }
 
 

@@ -1,7 +1,11 @@
-"""Degradations applied on the host, in numpy and PIL, to uint8 HWC images.
+"""HR -> LR degradations, applied on the host with PIL to uint8 HWC images; each is f(image, rng, scale).
 
-`real_world_lr` is the "unknown" degradation of the embedded dataset's real-LR companion: the H2L generator
-never sees it, it has to learn it from unpaired samples, and evaluation can compare what it learned against it.
+- `bicubic`: PIL's antialiased bicubic resize (the support widens with the factor, like MATLAB's imresize), the
+  usual synthetic pairs and the baseline every SR table compares against;
+- `area`: the mean of each scale x scale block (srez's input);
+- `blur_noise_jpeg`: Gaussian blur, area downscale, Gaussian noise and JPEG, each of random strength. It is also
+  the "unknown" degradation of the embedded dataset's real-LR companion: the H2L generator never sees it, it has
+  to learn it from unpaired samples, and evaluation compares what it learned against it.
 """
 import io
 
@@ -9,13 +13,46 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 
-def real_world_lr(image, rng, scale=4):
-  """Blur (sigma 0.6-1.8 px), area downscale by `scale`, Gaussian noise (2-10 / 255), JPEG (quality 30-80)."""
-  pil = Image.fromarray(image).filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.8)))
+def _resize(image, scale, resample):
   h, w = image.shape[:2]
-  pil = pil.resize((w // scale, h // scale), Image.BOX)
-  noisy = np.asarray(pil, np.float32) + rng.normal(0.0, rng.uniform(2.0, 10.0), (h // scale, w // scale, 3))
-  pil = Image.fromarray(np.clip(noisy + 0.5, 0, 255).astype(np.uint8))
+  if h % scale or w % scale:
+    raise ValueError(f'a {w}x{h} image does not downscale evenly by {scale}')
+  return np.asarray(Image.fromarray(image).resize((w // scale, h // scale), resample))
+
+
+def bicubic(image, rng=None, scale=4):
+  """PIL Image.resize(BICUBIC): antialiased, a = -0.5."""
+  del rng
+  return _resize(image, scale, Image.BICUBIC)
+
+
+def area(image, rng=None, scale=4):
+  """PIL Image.resize(BOX): the mean of each block."""
+  del rng
+  return _resize(image, scale, Image.BOX)
+
+
+def blur_noise_jpeg(image, rng, scale=4):
+  """Blur (sigma 0.6-1.8 px), area downscale by `scale`, Gaussian noise (2-10 / 255), JPEG (quality 30-80)."""
+  blurred = np.asarray(Image.fromarray(image).filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.8))))
+  small = area(blurred, scale=scale)
+  noisy = small.astype(np.float32) + rng.normal(0.0, rng.uniform(2.0, 10.0), small.shape)
   buffer = io.BytesIO()
-  pil.save(buffer, format='JPEG', quality=int(rng.integers(30, 81)))
+  Image.fromarray(np.clip(noisy + 0.5, 0, 255).astype(np.uint8)).save(buffer, format='JPEG',
+                                                                      quality=int(rng.integers(30, 81)))
   return np.asarray(Image.open(buffer).convert('RGB'))
+
+
+DEGRADATIONS = {'bicubic': bicubic, 'area': area, 'blur_noise_jpeg': blur_noise_jpeg}
+
+
+def get(name):
+  if name not in DEGRADATIONS:
+    raise ValueError(f"config.degradation: unknown '{name}'; known: {', '.join(DEGRADATIONS)}")
+  return DEGRADATIONS[name]
+
+
+def upscale_bicubic(image, scale):
+  """The baseline: PIL bicubic enlargement of a uint8 image (what anyone gets with Image.resize)."""
+  h, w = image.shape[:2]
+  return np.asarray(Image.fromarray(image).resize((w * scale, h * scale), Image.BICUBIC))

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from absl import logging
 
-from jaxsr.data import builders
+from jaxsr.data import builders, degradations
 
 EMBEDDED = {'procedural_faces': builders.ProceduralFaces}
 FOLDERS = {'face_folder': builders.FaceFolder, 'lr_face_folder': builders.LrFaceFolder}
@@ -61,6 +61,42 @@ class Field(grain.transforms.Map):
 def shuffled(source, key, name, seed):
   """An endless stream of one feature, reshuffled every epoch."""
   return grain.MapDataset.source(source).shuffle(seed=seed).repeat().map(Field(key, name))
+
+
+class DegradedPair(grain.transforms.RandomMap):
+  """HR image -> {'hr', 'lr'}: an optional horizontal flip, then `degradation` (jaxsr/data/degradations.py).
+
+  The generator grain passes is seeded by the pipeline seed and the element's index, so a pair is the same in
+  every run and after a resume, and a random-strength degradation differs from epoch to epoch.
+  """
+
+  def __init__(self, key, degradation, scale, flip):
+    self.key, self.degrade, self.scale, self.flip = key, degradations.get(degradation), scale, flip
+
+  def random_map(self, example, rng):
+    hr = example[self.key]
+    if self.flip and rng.random() < 0.5:
+      hr = hr[:, ::-1]
+    return {'hr': np.ascontiguousarray(hr), 'lr': self.degrade(hr, rng, self.scale)}
+
+
+def paired(source, key, degradation, scale, seed, flip=False):
+  """An endless stream of {'hr', 'lr'} pairs made from feature `key`, reshuffled every epoch."""
+  dataset = grain.MapDataset.source(source).shuffle(seed=seed).repeat()
+  return dataset.random_map(DegradedPair(key, degradation, scale, flip), seed=seed)
+
+
+def paired_examples(source, count, key, degradation, scale):
+  """The first `count` examples as fixed {'hr', 'lr', 'bicubic'} pairs: an evaluation set.
+
+  Example i is degraded with numpy generator [i], so every run, method and tool sees the same LR inputs;
+  'bicubic' is PIL's bicubic enlargement of 'lr', the baseline anyone can reproduce.
+  """
+  degrade = degradations.get(degradation)
+  hr = first_examples(source, count, [key])[key]
+  lr = np.stack([degrade(image, np.random.default_rng([i]), scale) for i, image in enumerate(hr)])
+  bicubic = np.stack([degradations.upscale_bicubic(image, scale) for image in lr])
+  return {'hr': hr, 'lr': lr, 'bicubic': bicubic}
 
 
 def unpaired(first, second):

@@ -3,6 +3,10 @@ import importlib
 
 METHODS = {
     'h2l': 'jaxsr.methods.h2l:HighToLow',
+    'srresnet': 'jaxsr.methods.srresnet:SRResNet',
+    'srgan': 'jaxsr.methods.srresnet:SRGAN',  # also the face SRGAN: configs/srgan_face.py
+    'srez': 'jaxsr.methods.srez:Srez',
+    'dcgan_sr': 'jaxsr.methods.dcgan_sr:DCGANSR',
 }
 
 

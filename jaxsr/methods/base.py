@@ -47,6 +47,9 @@ class TrainState(struct.PyTreeNode):
   step: jax.Array
   rng: jax.Array  # the run's base key; step s uses fold_in(rng, s), so a resumed run draws the same noise
   nets: dict[str, Network]
+  # Parameters used but never trained (VGG19 for a perceptual loss, a trained H2L): loaded from their files by
+  # Method.load_pretrained, not checkpointed.
+  frozen: dict[str, Any] = struct.field(default_factory=dict)
 
 
 class Method(abc.ABC):
@@ -71,6 +74,11 @@ class Method(abc.ABC):
   def init_networks(self, rng, batch) -> dict[str, Network]:
     """Every network of the method, initialised for inputs shaped like `batch`."""
 
+  def load_pretrained(self, state: TrainState) -> TrainState:
+    """Fills in what comes from files, on the host, after initialisation and before any resume: frozen networks
+    and weights to start from. Most methods have none."""
+    return state
+
   @abc.abstractmethod
   def train_step(self, state: TrainState, batch, rng) -> tuple[TrainState, dict]:
     """Updates every network once; returns the new state and scalar metrics (losses first)."""
@@ -78,3 +86,8 @@ class Method(abc.ABC):
   @abc.abstractmethod
   def evaluate(self, state: TrainState, batch, rng) -> tuple[dict, dict]:
     """Returns (images: each of `eval_columns` -> (N, h, w, 3) in [-1, 1]; scalar metrics)."""
+
+
+def prefixed(prefix, metrics):
+  """{'loss': x} -> {'<prefix>/loss': x}: every metric is named after its network."""
+  return {f'{prefix}/{k}': v for k, v in metrics.items()}

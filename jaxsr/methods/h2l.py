@@ -74,7 +74,7 @@ class HighToLow(base.Method):
     hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
     fake, _ = state.nets['h2l'](hr, self._noise(rng, hr), train=True)
     d, d_metrics = gan.discriminator_update(state.nets['d_lr'], lr, jax.lax.stop_gradient(fake))
-    return state.replace(nets={**state.nets, 'd_lr': d}), _prefixed('d_lr', d_metrics)
+    return state.replace(nets={**state.nets, 'd_lr': d}), base.prefixed('d_lr', d_metrics)
 
   def generator_step(self, state, batch, rng):
     """The G half of a step alone: recomputes G(hr, z) and updates G against the current D."""
@@ -87,24 +87,16 @@ class HighToLow(base.Method):
       return value, (g_state, terms)
 
     grads, (g_state, g_metrics) = jax.grad(loss, has_aux=True)(g.params)
-    return state.replace(nets={**state.nets, 'h2l': g.update(grads, g_state)}), _prefixed('h2l', g_metrics)
+    return state.replace(nets={**state.nets, 'h2l': g.update(grads, g_state)}), base.prefixed('h2l', g_metrics)
 
   def train_step(self, state, batch, rng):
-    """discriminator_step then generator_step, with one generator forward pass instead of two.
-
-    G's forward pass is kept as a VJP: D trains on its output, then the generator loss under the updated D is
-    differentiated with respect to that output and pulled back through G. Equal to the two half steps run in
-    turn (tested), at the cost of one G forward.
-    """
+    """discriminator_step then generator_step, with one generator forward pass (gan.adversarial_update)."""
     hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
-    g = state.nets['h2l']
-    z = self._noise(rng, hr)
-    fake, pull_back, g_state = jax.vjp(lambda p: g(hr, z, train=True, params=p), g.params, has_aux=True)
-    d, d_metrics = gan.discriminator_update(state.nets['d_lr'], lr, jax.lax.stop_gradient(fake))
-    fake_grad, g_metrics = jax.grad(self.generator_loss, has_aux=True)(fake, hr, d)
-    (grads,) = pull_back(fake_grad)
-    nets = {'h2l': g.update(grads, g_state), 'd_lr': d}
-    return state.replace(nets=nets), {**_prefixed('h2l', g_metrics), **_prefixed('d_lr', d_metrics)}
+    g, d, g_metrics, d_metrics = gan.adversarial_update(
+        state.nets['h2l'], (hr, self._noise(rng, hr)), state.nets['d_lr'], lr,
+        lambda fake, d: self.generator_loss(fake, hr, d), losses.hinge_discriminator)
+    nets = {'h2l': g, 'd_lr': d}
+    return state.replace(nets=nets), {**base.prefixed('h2l', g_metrics), **base.prefixed('d_lr', d_metrics)}
 
   def evaluate(self, state, batch, rng):
     hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
@@ -118,5 +110,3 @@ class HighToLow(base.Method):
     return {'HR': hr, 'H2L(HR)': fake, 'real LR': lr}, scalars
 
 
-def _prefixed(prefix, metrics_):
-  return {f'{prefix}/{k}': v for k, v in metrics_.items()}

@@ -26,3 +26,37 @@ class SNResNetDiscriminator(nn.Module):
     x = nn.relu(x).reshape(x.shape[0], -1)
     x = nn.relu(layers.SNDense(self.dense_features, self.dtype)(x, train))
     return layers.SNDense(1, self.dtype)(x, train)[:, 0].astype(jnp.float32)
+
+
+class ConvDiscriminator(nn.Module):
+  """Plain convolutional discriminators: a stack of (conv, BN, activation) units, then a head. Returns (N,) logits.
+
+  `units` are (features, kernel, stride). `first_norm=False` leaves BN off the first unit (SRGAN).
+  Heads: 'dense' flattens, Dense(dense_features), activation, Dense(1) (SRGAN); 'mean' is a 1x1 conv to one
+  channel averaged over space (srez; DCGAN-SR's global average pooling before the sigmoid is the same map).
+  """
+  units: Sequence[tuple[int, int, int]]
+  activation: str = 'leaky_relu'
+  first_norm: bool = True
+  head: str = 'dense'
+  dense_features: int = 1024
+  dtype: layers.Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train):
+    for i, (features, kernel, stride) in enumerate(self.units):
+      x = layers.ConvNormAct(features, kernel, stride, self.first_norm or i > 0, self.activation, self.dtype)(x, train)
+    if self.head == 'dense':
+      x = layers.activation(self.activation)(nn.Dense(self.dense_features, dtype=self.dtype)(x.reshape(len(x), -1)))
+      return nn.Dense(1, dtype=self.dtype)(x)[:, 0].astype(jnp.float32)
+    if self.head == 'mean':
+      return nn.Conv(1, (1, 1), dtype=self.dtype)(x).astype(jnp.float32).mean(axis=(1, 2, 3))
+    raise ValueError(f"config.discriminator.head: unknown '{self.head}' (known: dense, mean)")
+
+
+# SRGAN (Ledig et al. 2017, METHODS.md C): conv 64 without BN, then 7 conv-BN-LeakyReLU units, Dense 1024, Dense 1.
+SRGAN_UNITS = ((64, 3, 1), (64, 3, 2), (128, 3, 1), (128, 3, 2), (256, 3, 1), (256, 3, 2), (512, 3, 1), (512, 3, 2))
+# srez (METHODS.md B): 4 x (conv3x3 stride 2, BN, ReLU), conv3x3 512, 1x1 512, then the 1x1 conv to one logit map.
+SREZ_UNITS = ((64, 3, 2), (128, 3, 2), (256, 3, 2), (512, 3, 2), (512, 3, 1), (512, 1, 1))
+# DCGAN-SR (seed 004, METHODS.md D): stride-2 convs with BN and LeakyReLU; counts not given.
+DCGAN_UNITS = ((64, 3, 2), (128, 3, 2), (256, 3, 2), (512, 3, 2))

@@ -1,9 +1,9 @@
-"""Layers shared by every network: PyTorch-compatible BatchNorm, pre-activation residual blocks, pixel shuffle,
-spectral-norm convolutions. Modules take `train` (batch statistics and spectral-norm power iterations on) and a
-computation `dtype`; parameters stay float32.
+"""Layers shared by every network: PyTorch-compatible BatchNorm, residual blocks (pre- and post-activation),
+upsampling (pixel shuffle, nearest), conv-BN-activation stacks, spectral-norm convolutions. Modules take `train`
+(batch statistics and spectral-norm power iterations on) and a computation `dtype`; parameters stay float32.
 """
 import functools
-from typing import Any
+from typing import Any, Callable
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -11,13 +11,30 @@ import jax.numpy as jnp
 Dtype = Any
 
 
-def batch_norm(train, dtype, name=None):
+def batch_norm(train, dtype, name=None, momentum=0.9, epsilon=1e-5, use_scale=True):
   """PyTorch BatchNorm2d defaults (momentum 0.1 there is 0.9 here, eps 1e-5)."""
-  return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, dtype=dtype, name=name)
+  return nn.BatchNorm(use_running_average=not train, momentum=momentum, epsilon=epsilon, use_scale=use_scale,
+                      dtype=dtype, name=name)
+
+
+def activation(name):
+  """'relu', 'leaky_relu' (slope 0.2, as SRGAN and DCGAN use) or 'prelu' (a learned slope starting at 0.25, as
+  PyTorch's nn.PReLU; call this inside a compact module so the slope becomes that module's parameter)."""
+  if name == 'relu':
+    return nn.relu
+  if name == 'leaky_relu':
+    return functools.partial(nn.leaky_relu, negative_slope=0.2)
+  if name == 'prelu':
+    return nn.PReLU(negative_slope_init=0.25)
+  raise ValueError(f"unknown activation '{name}' (known: relu, leaky_relu, prelu)")
 
 
 def avg_pool(x, factor):
   return nn.avg_pool(x, (factor, factor), strides=(factor, factor))
+
+
+def nearest_upsample(x, factor):
+  return x.repeat(factor, axis=1).repeat(factor, axis=2)
 
 
 def pixel_shuffle(x, factor):
@@ -32,24 +49,72 @@ def pixel_shuffle(x, factor):
 class PreActResBlock(nn.Module):
   """BN, ReLU, conv3x3, BN, ReLU, [2x2 avg pool], conv3x3 (no biases); skip: [avg pool], 1x1 conv if widths differ.
 
-  The block of Bulat et al.'s generators (METHODS.md A).
+  The block of Bulat et al.'s generators (METHODS.md A). srez (METHODS.md B) uses it with its own BatchNorm
+  (`norm`: a function of `train`) and near-zero initial convolutions, so each block starts as the identity.
   """
   features: int
   downsample: bool = False
   dtype: Dtype = jnp.float32
+  norm: Callable[[bool], nn.Module] | None = None  # None: batch_norm(train, dtype)
+  kernel_init: Callable = nn.initializers.lecun_normal()
 
   @nn.compact
   def __call__(self, x, train):
-    conv = functools.partial(nn.Conv, use_bias=False, dtype=self.dtype)
-    h = nn.relu(batch_norm(train, self.dtype)(x))
+    conv = functools.partial(nn.Conv, use_bias=False, dtype=self.dtype, kernel_init=self.kernel_init)
+    norm = self.norm or (lambda train: batch_norm(train, self.dtype))
+    h = nn.relu(norm(train)(x))
     h = conv(self.features, (3, 3))(h)
-    h = nn.relu(batch_norm(train, self.dtype)(h))
+    h = nn.relu(norm(train)(h))
     if self.downsample:
       h, x = avg_pool(h, 2), avg_pool(x, 2)
     h = conv(self.features, (3, 3))(h)
     if x.shape[-1] != self.features:
       x = conv(self.features, (1, 1), name='skip')(x)
     return x + h
+
+
+class ResBlock(nn.Module):
+  """conv3x3, BN, act, conv3x3, BN, + x: SRResNet's block with PReLU (Ledig et al. 2017), DCGAN-SR's with LeakyReLU."""
+  features: int
+  activation: str = 'prelu'
+  dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train):
+    h = nn.Conv(self.features, (3, 3), dtype=self.dtype)(x)
+    h = activation(self.activation)(batch_norm(train, self.dtype)(h))
+    h = nn.Conv(self.features, (3, 3), dtype=self.dtype)(h)
+    return x + batch_norm(train, self.dtype)(h)
+
+
+class PixelShuffleUpsample(nn.Module):
+  """conv3x3 to features * r^2, pixel shuffle x r, activation: SRResNet's sub-pixel upsampling (Shi et al. 2016)."""
+  features: int
+  factor: int = 2
+  activation: str = 'prelu'
+  dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    x = nn.Conv(self.features * self.factor ** 2, (3, 3), dtype=self.dtype)(x)
+    return activation(self.activation)(pixel_shuffle(x, self.factor))
+
+
+class ConvNormAct(nn.Module):
+  """conv (kernel, stride), [BN], activation: the unit of the plain convolutional discriminators."""
+  features: int
+  kernel: int = 3
+  stride: int = 1
+  norm: bool = True
+  activation: str = 'leaky_relu'
+  dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train):
+    x = nn.Conv(self.features, (self.kernel, self.kernel), (self.stride, self.stride), dtype=self.dtype)(x)
+    if self.norm:
+      x = batch_norm(train, self.dtype)(x)
+    return activation(self.activation)(x)
 
 
 class SNConv(nn.Module):

@@ -1,0 +1,33 @@
+"""SRGAN (Ledig et al., CVPR 2017; METHODS.md C): SRResNet's generator, the SRGAN discriminator,
+content + 1e-3 * -log D(G(x)), started from a trained SRResNet, lr 1e-4 then 1e-5 after 1e5 steps.
+
+    python -m jaxsr.main --config=configs/srgan.py --workdir=runs/srgan --config.init_from=runs/srresnet
+    python -m jaxsr.main --config=configs/srgan.py:vgg --workdir=runs/srgan_vgg --config.init_from=runs/srresnet \
+        --config.vgg.weights=vgg19.npz        # SRGAN-VGG54: content = MSE of conv5_4 features / 12.75
+
+The default content term is pixel MSE (SRGAN-MSE), since VGG19 weights cannot ship with jaxsr: make the .npz
+from torchvision or Keras weights with `python -m jaxsr.convert_vgg`.
+"""
+from jaxsr import config_base
+from jaxsr.models import discriminators
+
+
+def get_config(arg=''):
+  c = config_base.paired_sr_config()
+  c.method = 'srgan'
+  c.num_steps = 200_000
+  c.loss.adversarial = 1e-3
+  opt = config_base.optimizer('adam', 1e-4, b1=0.9, b2=0.999, schedule='step', decay_every=100_000,
+                              decay_factor=0.1)
+  c.generator = dict(blocks=16, features=64, optimizer=opt)
+  c.discriminator = dict(units=discriminators.SRGAN_UNITS, dense_features=1024, optimizer=opt)
+  variant, _, rest = arg.partition(',')
+  if variant == 'vgg' or rest == 'vgg':
+    c.loss.mse, c.loss.vgg = 0.0, 1 / 12.75
+  if 'tiny' in (variant, rest):
+    config_base.tiny(c)
+    c.generator.update(blocks=2, features=16)
+    c.discriminator.update(units=((8, 3, 1), (8, 3, 2), (16, 3, 2)), dense_features=16)
+  if set(filter(None, (variant, rest))) - {'vgg', 'tiny'}:
+    raise ValueError(f"configs/srgan.py: unknown variant '{arg}' (known: tiny, vgg, vgg,tiny)")
+  return c

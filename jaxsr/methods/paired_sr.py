@@ -1,0 +1,154 @@
+"""Super-resolution from (HR, degraded LR) pairs: one generator and, for the GANs, one discriminator.
+
+What SRResNet, SRGAN, its face variant, srez and DCGAN-SR share lives here: paired data, the loss, the step,
+the evaluation. A method subclass names its networks; its config names its loss weights:
+
+  L_G = mse * MSE(G(x), y) + l1 * L1(G(x), y) + dssim * (1 - SSIM(G(x), y)) / 2
+      + vgg * MSE(phi(G(x)), phi(y)) + lr_l1 * L1(avgpool_s(G(x)), x) + adversarial * L_adv(D(G(x)))
+  L_D = the discriminator half of `gan_loss` ('bce': sigmoid cross-entropy, 'hinge')
+
+with x the LR input, y the HR face, phi a VGG19 layer (config.vgg). Images are in [-1, 1].
+"""
+import jax
+from absl import logging
+
+from jaxsr import checkpointing, images, losses, metrics, optim
+from jaxsr.data import pipeline
+from jaxsr.methods import base, gan
+from jaxsr.models import layers, vgg
+
+CONTENT_TERMS = ('mse', 'l1', 'dssim', 'vgg', 'lr_l1')
+
+
+class PairedSR(base.Method):
+  """Networks: `generator`, and `discriminator` when `make_discriminator` gives one. One step updates both."""
+
+  eval_columns = ('LR', 'bicubic', 'output', 'HR')
+
+  def __init__(self, config):
+    super().__init__(config)
+    c = config
+    unknown = sorted(set(c.loss) - set(CONTENT_TERMS) - {'adversarial'})
+    if unknown:
+      raise ValueError(f'config.loss: unknown terms {unknown}; known: {CONTENT_TERMS + ("adversarial",)}')
+    if c.gan_loss not in losses.GAN_LOSSES:
+      raise ValueError(f"config.gan_loss: unknown '{c.gan_loss}'; known: {sorted(losses.GAN_LOSSES)}")
+    self.generator = self.make_generator()
+    self.discriminator = self.make_discriminator()
+    if self.discriminator is None and c.loss.get('adversarial', 0.0):
+      raise ValueError(f'config.loss.adversarial: {c.method} has no discriminator; set it to 0')
+    self.vgg = None
+    if c.loss.get('vgg', 0.0):
+      self.vgg_params, preprocessing = vgg.load(c.vgg.weights, 'vgg.weights')  # fails here, before any work
+      self.vgg = vgg.VGG19((c.vgg.layer,), preprocessing, c.vgg.pool, self.dtype)
+    self.d_loss, self.g_adversarial = losses.GAN_LOSSES[c.gan_loss]
+
+  def make_generator(self):
+    raise NotImplementedError
+
+  def make_discriminator(self):
+    """None for methods trained on content losses alone."""
+    return None
+
+  def generator_input(self, lr, rng, train):
+    """What G sees; srez adds noise in training."""
+    del rng, train
+    return lr
+
+  # Data: pairs made on the host by the configured degradation; evaluation on fixed pairs of the test split.
+
+  def train_data(self, data_dir):
+    c = self.config
+    source = pipeline.data_source(c.dataset, 'train', data_dir)
+    return pipeline.paired(source, c.hr_feature, c.degradation, c.scale, c.seed, c.flip)
+
+  def eval_data(self, data_dir):
+    c = self.config
+    source = pipeline.data_source(c.eval_dataset, 'test', data_dir)
+    return pipeline.paired_examples(source, c.eval_size, c.hr_feature, c.degradation, c.scale)
+
+  def init_networks(self, rng, batch):
+    g_rng, d_rng = jax.random.split(rng)
+    c = self.config
+    nets = {'generator': base.Network.create(self.generator, optim.make(c.generator.optimizer), g_rng,
+                                             images.to_float(batch['lr']))}
+    if self.discriminator is not None:
+      nets['discriminator'] = base.Network.create(self.discriminator, optim.make(c.discriminator.optimizer), d_rng,
+                                                  images.to_float(batch['hr']))
+    return nets
+
+  def load_pretrained(self, state):
+    """VGG19 weights for the perceptual term; the generator of another run when config.init_from names one."""
+    c = self.config
+    if self.vgg is not None:
+      state = state.replace(frozen={**state.frozen, 'vgg': self.vgg_params})
+    elif c.loss.get('vgg', 0.0) == 0.0 and c.vgg.weights:
+      logging.warning('config.vgg.weights is set but config.loss.vgg is 0: the perceptual term is off.')
+    if c.get('init_from'):
+      g = state.nets['generator']
+      params, g_state = checkpointing.load_network(c.init_from, 'generator', g, 'init_from')
+      state = state.replace(nets={**state.nets, 'generator': g.replace(params=params, state=g_state)})
+      logging.info('Generator initialised from the newest checkpoint of %s.', c.init_from)
+    return state
+
+  # The loss and the step.
+
+  def content_loss(self, sr, hr, lr, frozen):
+    """The weighted content terms of the module docstring; returns (total, {term: value})."""
+    w = self.config.loss
+    terms = {}
+    if w.get('mse', 0.0):
+      terms['mse'] = losses.mse(sr, hr)
+    if w.get('l1', 0.0):
+      terms['l1'] = losses.l1(sr, hr)
+    if w.get('dssim', 0.0):
+      terms['dssim'] = losses.dssim(sr, hr)
+    if w.get('vgg', 0.0):
+      features = lambda x: self.vgg.apply({'params': frozen['vgg']}, x)  # noqa: E731
+      terms['vgg'] = losses.feature_mse(features(sr), features(hr))
+    if w.get('lr_l1', 0.0):
+      terms['lr_l1'] = losses.l1(layers.avg_pool(sr, self.config.scale), lr)
+    return sum(w[k] * v for k, v in terms.items()), terms
+
+  def generator_loss(self, sr, hr, lr, frozen, d):
+    content, terms = self.content_loss(sr, hr, lr, frozen)
+    loss = content
+    if d is not None:
+      terms['adversarial'] = self.g_adversarial(d(sr, train=True)[0])  # D's state is not kept: G's step
+      loss = loss + self.config.loss.adversarial * terms['adversarial']
+    return loss, {'loss': loss, **terms}
+
+  def train_step(self, state, batch, rng):
+    hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
+    g, x = state.nets['generator'], self.generator_input(lr, rng, train=True)
+    if self.discriminator is None:
+      def loss(params):
+        sr, g_state = g(x, train=True, params=params)
+        value, terms = self.generator_loss(sr, hr, lr, state.frozen, None)
+        return value, (g_state, terms)
+
+      grads, (g_state, g_metrics) = jax.grad(loss, has_aux=True)(g.params)
+      return state.replace(nets={'generator': g.update(grads, g_state)}), base.prefixed('generator', g_metrics)
+    g, d, g_metrics, d_metrics = gan.adversarial_update(
+        g, (x,), state.nets['discriminator'], hr,
+        lambda sr, d: self.generator_loss(sr, hr, lr, state.frozen, d), self.d_loss)
+    return (state.replace(nets={'generator': g, 'discriminator': d}),
+            {**base.prefixed('generator', g_metrics), **base.prefixed('discriminator', d_metrics)})
+
+  def upscale(self, state, lr):
+    """LR images in [-1, 1] -> SR images in [-1, 1] (inference: BN running statistics, no input noise)."""
+    return state.nets['generator'](self.generator_input(lr, None, train=False), train=False)
+
+  def evaluate(self, state, batch, rng):
+    """PSNR/SSIM on RGB and on Y with a border of `scale` px, for the output and PIL bicubic, on 8-bit images."""
+    del rng
+    hr, lr, bicubic = (images.to_float(batch[k]) for k in ('hr', 'lr', 'bicubic'))
+    sr = metrics.quantize(self.upscale(state, lr))
+    border = self.config.scale
+    scalars = {}
+    for name, x in (('output', sr), ('bicubic', bicubic)):
+      scalars[f'psnr/{name}'] = metrics.psnr(x, hr)
+      scalars[f'ssim/{name}'] = metrics.ssim(x, hr)
+      scalars[f'psnr_y/{name}'] = metrics.psnr_y(x, hr, border)
+      scalars[f'ssim_y/{name}'] = metrics.ssim_y(x, hr, border)
+    return {'LR': lr, 'bicubic': bicubic, 'output': sr, 'HR': hr}, scalars

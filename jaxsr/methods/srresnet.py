@@ -1,0 +1,27 @@
+"""SRResNet and SRGAN (Ledig et al., CVPR 2017; METHODS.md C), and the face SRGAN of seed 003 (a config).
+
+  SRResNet:  L_G = MSE(G(x), y)
+  SRGAN:     L_G = content + 1e-3 * -log D(G(x)),  content = MSE(G(x), y) or MSE(phi_5,4(G(x)), phi_5,4(y)) / 12.75
+             started from a trained SRResNet (config.init_from); lr 1e-4, then 1e-5 after 1e5 steps.
+  Face SRGAN (configs/srgan_face.py): AdaBelief, content = MSE + DSSIM.
+"""
+from jaxsr.methods.paired_sr import PairedSR
+from jaxsr.models import discriminators
+from jaxsr.models.sr_generators import SRResNet as SRResNetGenerator
+
+
+class SRResNet(PairedSR):
+  """One generator: the SRResNet of config.generator (blocks, features)."""
+
+  def make_generator(self):
+    g = self.config.generator
+    return SRResNetGenerator(self.config.scale, g.blocks, g.features, self.dtype)
+
+
+class SRGAN(SRResNet):
+  """The SRResNet generator against the SRGAN discriminator (config.discriminator.units, dense_features)."""
+
+  def make_discriminator(self):
+    d = self.config.discriminator
+    return discriminators.ConvDiscriminator(tuple(map(tuple, d.units)), 'leaky_relu', first_norm=False,
+                                            head='dense', dense_features=d.dense_features, dtype=self.dtype)

@@ -1,0 +1,98 @@
+"""The super-resolvers of the supervised and adversarial family: LR (N, h, w, 3) -> SR (N, h*s, w*s, 3), both in
+[-1, 1]. Each upsamples by x2 stages, so the scale s must be a power of two (x2, x4, x8)."""
+import functools
+import math
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from jaxsr.models import layers
+
+
+def upsampling_stages(scale):
+  stages = int(round(math.log2(scale))) if scale >= 2 else 0
+  if 2 ** stages != scale:
+    raise ValueError(f'config.scale: these generators upsample in x2 stages; {scale} is not 2, 4, 8, ...')
+  return stages
+
+
+class SRResNet(nn.Module):
+  """Ledig et al. (CVPR 2017), METHODS.md C; also SRGAN's generator.
+
+  conv9x9 64, PReLU; `blocks` x (conv3x3, BN, PReLU, conv3x3, BN, + x); conv3x3, BN, + long skip;
+  log2(scale) x (conv3x3 256, pixel shuffle x2, PReLU); conv9x9 3, tanh.
+  """
+  scale: int = 4
+  blocks: int = 16
+  features: int = 64
+  dtype: layers.Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, lr, train):
+    x = skip = nn.PReLU(negative_slope_init=0.25)(nn.Conv(self.features, (9, 9), dtype=self.dtype)(lr))
+    for _ in range(self.blocks):
+      x = layers.ResBlock(self.features, 'prelu', self.dtype)(x, train)
+    x = skip + layers.batch_norm(train, self.dtype)(nn.Conv(self.features, (3, 3), dtype=self.dtype)(x))
+    for _ in range(upsampling_stages(self.scale)):
+      x = layers.PixelShuffleUpsample(self.features, 2, 'prelu', self.dtype)(x)
+    return jnp.tanh(nn.Conv(3, (9, 9), dtype=self.dtype)(x)).astype(jnp.float32)
+
+
+class SrezGenerator(nn.Module):
+  """srez (David Garcia; seed 002), METHODS.md B.
+
+  Per x2 stage of `widths` (256, 128): a 1x1 conv when the width changes, `blocks` pre-activation residual
+  blocks whose convs start near zero, nearest x2, BN, ReLU, conv3x3. Head: conv3x3 96, ReLU, 1x1 96, ReLU,
+  1x1 3, sigmoid. BatchNorm without scale, momentum 0.999, eps 1e-3, as the TensorFlow original.
+
+  The original outputs sigmoid in [0, 1]; here 2 sigmoid(x) - 1, the same image in the project's [-1, 1].
+  """
+  scale: int = 4
+  widths: tuple[int, ...] = (256, 128)
+  blocks: int = 2
+  head_features: int = 96
+  residual_init_scale: float = 0.01  # std of the residual convs relative to He initialisation
+  dtype: layers.Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, lr, train):
+    stages = upsampling_stages(self.scale)
+    if len(self.widths) != stages:
+      raise ValueError(f'config.generator.widths: one width per x2 stage; scale {self.scale} needs {stages}, '
+                       f'got {len(self.widths)}')
+    norm = functools.partial(layers.batch_norm, dtype=self.dtype, momentum=0.999, epsilon=1e-3, use_scale=False)
+    near_zero = nn.initializers.variance_scaling(2.0 * self.residual_init_scale ** 2, 'fan_in', 'truncated_normal')
+    x = lr
+    for width in self.widths:
+      if x.shape[-1] != width:
+        x = nn.Conv(width, (1, 1), dtype=self.dtype)(x)
+      for _ in range(self.blocks):
+        x = layers.PreActResBlock(width, dtype=self.dtype, norm=norm, kernel_init=near_zero)(x, train)
+      x = nn.relu(norm(train)(layers.nearest_upsample(x, 2)))
+      x = nn.Conv(width, (3, 3), dtype=self.dtype)(x)
+    x = nn.relu(nn.Conv(self.head_features, (3, 3), dtype=self.dtype)(x))
+    x = nn.relu(nn.Conv(self.head_features, (1, 1), dtype=self.dtype)(x))
+    x = nn.Conv(3, (1, 1), dtype=self.dtype)(x)
+    return (2.0 * nn.sigmoid(x) - 1.0).astype(jnp.float32)
+
+
+class DCGANSRGenerator(nn.Module):
+  """The DCGAN super-resolver of seed 004, METHODS.md D.
+
+  conv3x3, BN, LeakyReLU; `blocks` residual units (conv, BN, LeakyReLU, conv, BN, + x); log2(scale) upsampling
+  layers (nearest x2, conv3x3, BN, LeakyReLU; the seed's Keras UpSampling2D + Conv2D); conv3x3 3, tanh. The seed
+  gives no counts: 8 units of 64 channels by default.
+  """
+  scale: int = 4
+  blocks: int = 8
+  features: int = 64
+  dtype: layers.Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, lr, train):
+    x = layers.ConvNormAct(self.features, dtype=self.dtype)(lr, train)
+    for _ in range(self.blocks):
+      x = layers.ResBlock(self.features, 'leaky_relu', self.dtype)(x, train)
+    for _ in range(upsampling_stages(self.scale)):
+      x = layers.ConvNormAct(self.features, dtype=self.dtype)(layers.nearest_upsample(x, 2), train)
+    return jnp.tanh(nn.Conv(3, (3, 3), dtype=self.dtype)(x)).astype(jnp.float32)

@@ -1,0 +1,121 @@
+"""SRResNet, SRGAN (+ face variant), srez and DCGAN-SR: the shared paired-SR method on the tiny embedded data."""
+import jax
+import numpy as np
+import pytest
+
+from conftest import load_config
+from jaxsr import methods, parallel, train
+from jaxsr.data import pipeline
+
+CONFIGS = ('srresnet', 'srgan', 'srgan_face', 'srez', 'dcgan_sr')
+
+
+def tiny(name, data_dir, **overrides):
+  config = load_config(name, 'tiny')
+  config.data_dir = data_dir
+  config.update(overrides)
+  return config
+
+
+def setup(config):
+  """(method, state, batch, jitted step, mesh) on one device."""
+  mesh = parallel.make_mesh(jax.devices()[:1])
+  method = methods.create(config)
+  batch = pipeline.host_batches(method.train_data(config.data_dir), config.batch_size, 0, 1)[0]
+  state = train.init_state(method, mesh, config.seed, batch)
+  return method, state, batch, train.make_train_step(method, mesh), mesh
+
+
+def changed(before, after):
+  return any(not np.array_equal(a, b) for a, b in zip(jax.tree.leaves(before), jax.tree.leaves(after)))
+
+
+@pytest.mark.parametrize('name', CONFIGS)
+def test_each_config_trains_its_networks_with_finite_losses(name, data_dir):
+  config = tiny(name, data_dir)
+  method, state, batch, step, mesh = setup(config)
+  before = jax.device_get(state)
+  for _ in range(3):
+    state, metrics = step(state, parallel.global_batch(batch, mesh))
+  metrics = jax.device_get(metrics)
+  assert all(np.isfinite(v) for v in metrics.values()), metrics
+  has_d = name != 'srresnet'
+  assert set(state.nets) == ({'generator', 'discriminator'} if has_d else {'generator'})
+  for net in state.nets:
+    assert changed(before.nets[net].params, state.nets[net].params), net
+  if has_d:
+    assert metrics['generator/adversarial'] > 0 and 'discriminator/loss' in metrics
+
+  eval_batch = method.eval_data(data_dir)
+  outputs, scalars = jax.jit(method.evaluate)(state, eval_batch, jax.random.key(0))
+  assert list(outputs) == sorted(method.eval_columns)
+  assert outputs['output'].shape == eval_batch['hr'].shape
+  for metric in ('psnr', 'ssim', 'psnr_y', 'ssim_y'):
+    assert np.isfinite(scalars[f'{metric}/output']) and np.isfinite(scalars[f'{metric}/bicubic'])
+
+
+def test_the_loss_terms_each_config_names(data_dir):
+  losses = {name: {k: v for k, v in tiny(name, data_dir).loss.items() if v} for name in CONFIGS}
+  assert losses['srresnet'] == {'mse': 1.0}
+  assert losses['srgan'] == {'mse': 1.0, 'adversarial': 1e-3}
+  assert losses['srgan_face'] == {'mse': 1.0, 'dssim': 1.0, 'adversarial': 1e-3}
+  assert losses['srez'] == {'lr_l1': 0.45, 'adversarial': 0.1}
+  assert losses['dcgan_sr'] == {'mse': 1.0, 'adversarial': 1e-3}
+  face = tiny('srgan_face', data_dir)
+  assert face.generator.optimizer.name == face.discriminator.optimizer.name == 'adabelief'
+  srgan = load_config('srgan')
+  assert (srgan.generator.optimizer.schedule, srgan.generator.optimizer.decay_every,
+          srgan.generator.optimizer.decay_factor) == ('step', 100_000, 0.1)
+  vgg = load_config('srgan', 'vgg')
+  assert (vgg.loss.mse, vgg.loss.vgg, vgg.vgg.layer) == (0.0, 1 / 12.75, 'conv5_4')
+
+
+def test_overfitting_one_batch_raises_psnr(data_dir):
+  config = tiny('srresnet', data_dir)
+  config.generator.optimizer.learning_rate = 2e-3
+  method, state, batch, step, mesh = setup(config)
+  fixed = pipeline.paired_examples(pipeline.data_source(config.dataset, 'train', data_dir), 8, 'image', 'bicubic', 4)
+  evaluate = jax.jit(method.evaluate)
+  first = float(evaluate(state, fixed, None)[1]['psnr/output'])
+  device_batch = parallel.global_batch({k: fixed[k] for k in ('hr', 'lr')}, mesh)
+  for _ in range(60):
+    state, _ = step(state, device_batch)
+  last = float(evaluate(state, fixed, None)[1]['psnr/output'])
+  assert last > first + 5.0, (first, last)
+
+
+def test_srgan_starts_from_the_srresnet_run_it_names(data_dir, tmp_path):
+  srresnet = train.train_and_evaluate(tiny('srresnet', data_dir, num_steps=2), tmp_path / 'srresnet',
+                                      devices=jax.devices()[:1])
+  _, state, *_ = setup(tiny('srgan', data_dir, init_from=str(tmp_path / 'srresnet')))
+  for a, b in zip(jax.tree.leaves(srresnet.nets['generator'].params), jax.tree.leaves(state.nets['generator'].params)):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+  for a, b in zip(jax.tree.leaves(srresnet.nets['generator'].state), jax.tree.leaves(state.nets['generator'].state)):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))  # BatchNorm running statistics too
+
+  with pytest.raises(FileNotFoundError, match='config.init_from'):
+    setup(tiny('srgan', data_dir, init_from=str(tmp_path / 'nowhere')))
+  wider = tiny('srgan', data_dir, init_from=str(tmp_path / 'srresnet'))
+  wider.generator.features = 8
+  with pytest.raises(ValueError, match='config.init_from: .* does not fit'):
+    setup(wider)
+
+
+def test_srez_adds_noise_to_training_inputs_only(data_dir):
+  method = methods.create(tiny('srez', data_dir))
+  lr = np.zeros((64, 16, 16, 3), np.float32)
+  noisy = np.asarray(method.generator_input(lr, jax.random.key(0), train=True))
+  assert noisy.std() == pytest.approx(0.06, rel=0.05)  # 0.03 on [0, 1] is 0.06 on [-1, 1]
+  assert np.array_equal(method.generator_input(lr, None, train=False), lr)
+
+
+def test_bad_loss_settings_are_named(data_dir):
+  with pytest.raises(ValueError, match='config.loss.adversarial'):
+    methods.create(tiny('srresnet', data_dir, loss=dict(adversarial=0.1)))
+  config = tiny('srresnet', data_dir)
+  config.loss.unlock()
+  config.loss.perceptual = 1.0
+  with pytest.raises(ValueError, match=r"config.loss: unknown terms \['perceptual'\]"):
+    methods.create(config)
+  with pytest.raises(FileNotFoundError, match='config.vgg.weights'):
+    methods.create(load_config('srgan', 'vgg'))
