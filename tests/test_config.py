@@ -54,3 +54,13 @@ def test_invalid_optimizer_is_named():
   c.discriminator.optimizer.name = 'sgd'
   with pytest.raises(ValueError, match=r'config.discriminator.optimizer.name'):
     config_base.validate(c, device_count=1)
+
+
+@pytest.mark.parametrize('path', sorted((REPO / 'configs').glob('*.py')), ids=lambda p: p.stem)
+def test_every_config_and_its_tiny_variant_validate(path):
+  for arg in ('', 'tiny'):
+    c = load_config(path.stem, arg)
+    config_base.validate(c, device_count=8)
+    assert c.method and c.num_steps > 0
+  with pytest.raises(ValueError, match='unknown variant'):
+    load_config(path.stem, 'huge')

@@ -43,16 +43,17 @@ def test_scale_that_is_not_a_power_of_two_is_refused():
     SrezGenerator(8, widths=(8, 8)).init(jax.random.key(0), jnp.zeros((1, 8, 8, 3)), train=False)
 
 
-def test_srez_residual_blocks_start_near_the_identity():
-  block = layers.PreActResBlock(16, norm=lambda train: layers.batch_norm(train, jnp.float32, use_scale=False),
-                                kernel_init=nn_near_zero())
-  x = jax.random.normal(jax.random.key(0), (2, 8, 8, 16))
-  out = block.apply(block.init(jax.random.key(1), x, train=False), x, train=False)
-  assert float(jnp.abs(out - x).max()) < 0.05 * float(jnp.abs(x).max())
-
-
-def nn_near_zero():
-  return jax.nn.initializers.variance_scaling(2e-4, 'fan_in', 'truncated_normal')
+def test_srez_residual_convs_start_near_zero():
+  g = SrezGenerator(4, widths=(32, 16), blocks=2, residual_init_scale=0.01)
+  params = g.init(jax.random.key(0), jnp.zeros((1, 8, 8, 3)), train=False)['params']
+  residual = [p[c]['kernel'] for k, p in params.items() if k.startswith('PreActResBlock_') for c in p
+              if c.startswith('Conv')]
+  assert len(residual) == 4 * 2  # 4 blocks of 2 convs
+  for kernel in residual:
+    he_std = np.sqrt(2.0 / np.prod(kernel.shape[:3]))
+    assert 0.005 * he_std < float(jnp.std(kernel)) < 0.015 * he_std  # each block starts close to the identity
+  stem = params['Conv_0']['kernel']  # the other convs keep the usual scale
+  assert float(jnp.std(stem)) > 0.3 * np.sqrt(1.0 / np.prod(stem.shape[:3]))
 
 
 @pytest.mark.parametrize('units,head', [(discriminators.SRGAN_UNITS, 'dense'), (discriminators.SREZ_UNITS, 'mean'),

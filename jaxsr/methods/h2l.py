@@ -108,5 +108,3 @@ class HighToLow(base.Method):
       scalars['psnr_to_true_degradation/h2l'] = metrics.psnr(fake, true_lr)
       scalars['psnr_to_true_degradation/avgpool'] = metrics.psnr(layers.avg_pool(hr, self.config.scale), true_lr)
     return {'HR': hr, 'H2L(HR)': fake, 'real LR': lr}, scalars
-
-
