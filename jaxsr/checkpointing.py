@@ -38,10 +38,10 @@ class Checkpointer:
     self._manager.close()
 
 
-def load_network(run_dir, name, like, field):
+def load_network(run_dir, name, expected, field):
   """(params, state) of network `name` in the newest checkpoint of the run in `run_dir`.
 
-  `like` (a Network of the current run) fixes the structure and shapes expected; `field` is the config entry
+  `expected` ({'params', 'state'}: arrays or shape structs) fixes the structure and shapes; `field` is the config entry
   that named `run_dir`, for the errors: a missing directory, a run without checkpoints, a run without that
   network or with a differently shaped one (another architecture or scale) each say which.
   """
@@ -58,7 +58,6 @@ def load_network(run_dir, name, like, field):
   if name not in nets:
     raise ValueError(f"config.{field}: the run in {run_dir} has no network '{name}' (it has {sorted(nets)})")
   loaded = {'params': nets[name]['params'], 'state': nets[name].get('state') or {}}
-  expected = {'params': like.params, 'state': like.state}
   got_paths = {jax.tree_util.keystr(p): np.shape(v) for p, v in jax.tree_util.tree_leaves_with_path(loaded)}
   for path, value in jax.tree_util.tree_leaves_with_path(expected):
     key = jax.tree_util.keystr(path)

@@ -92,10 +92,18 @@ def validate(config, device_count):
     _check(c[field] > 0, field, f'must be positive, got {c[field]}')
   _check(c.precision in PRECISIONS, 'precision', f"must be one of {PRECISIONS}, got '{c.precision}'")
   _check(c.image_size % c.scale == 0, 'image_size', f'{c.image_size} is not a multiple of scale={c.scale}')
+  for field, o in _optimizers(c):
+    _check(o.name in optim.OPTIMIZERS, f'{field}.name', f"unknown '{o.name}'; known: {sorted(optim.OPTIMIZERS)}")
+    _check(o.learning_rate >= 0, f'{field}.learning_rate', f'must be >= 0, got {o.learning_rate}')
+    _check(o.schedule in optim.SCHEDULES, f'{field}.schedule', f"must be one of {optim.SCHEDULES}")
+    _check(o.schedule != 'step' or o.decay_every > 0, f'{field}.decay_every', 'must be positive for a step schedule')
+
+
+def _optimizers(c, prefix=''):
+  """(dotted name, sub-config) of every `optimizer` at any depth, e.g. ('l2h.generator.optimizer', ...)."""
   for name, sub in c.items():
-    if isinstance(sub, ml_collections.ConfigDict) and 'optimizer' in sub:
-      o, field = sub.optimizer, f'{name}.optimizer'
-      _check(o.name in optim.OPTIMIZERS, f'{field}.name', f"unknown '{o.name}'; known: {sorted(optim.OPTIMIZERS)}")
-      _check(o.learning_rate >= 0, f'{field}.learning_rate', f'must be >= 0, got {o.learning_rate}')
-      _check(o.schedule in optim.SCHEDULES, f'{field}.schedule', f"must be one of {optim.SCHEDULES}")
-      _check(o.schedule != 'step' or o.decay_every > 0, f'{field}.decay_every', 'must be positive for a step schedule')
+    if isinstance(sub, ml_collections.ConfigDict):
+      if name == 'optimizer':
+        yield prefix + name, sub
+      else:
+        yield from _optimizers(sub, f'{prefix}{name}.')

@@ -75,3 +75,83 @@ def quantize(x):
 
 def _f32(x):
   return jnp.asarray(x).astype(jnp.float32)
+
+
+def bicubic_resize(x, size):
+  """Antialiased bicubic resize of (N, H, W, C) to (size, size): Keys a = -0.5 with the kernel widened by the
+  downscale factor, the filter PIL's Image.resize(BICUBIC) uses."""
+  return jax.image.resize(_f32(x), (x.shape[0], size, size, x.shape[-1]), 'bicubic', antialias=True)
+
+
+def lr_consistency(sr, lr):
+  """PSNR between the bicubic downscale of each output and its input: does the output explain its input?
+  Needs no ground truth, so it applies to real low-resolution faces."""
+  return psnr(bicubic_resize(sr, lr.shape[1]), lr)
+
+
+_BINOMIAL = np.array([1.0, 4.0, 6.0, 4.0, 1.0], np.float32) / 16.0
+
+
+def _binomial_blur(x):
+  """5x5 binomial filter with edge padding, every channel alone."""
+  n, h, w, c = x.shape
+  z = jnp.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)), mode='edge').transpose(0, 3, 1, 2).reshape(n * c, 1, h + 4, w + 4)
+  k = jnp.asarray(_BINOMIAL)
+  z = jax.lax.conv_general_dilated(z, k.reshape(1, 1, 5, 1), (1, 1), 'VALID', precision='highest')
+  z = jax.lax.conv_general_dilated(z, k.reshape(1, 1, 1, 5), (1, 1), 'VALID', precision='highest')
+  return z.reshape(n, c, h, w).transpose(0, 2, 3, 1)
+
+
+def laplacian_pyramid(x, levels):
+  """[band-pass at full size, band-pass at 1/2, ..., Gaussian low-pass at 1/2^(levels-1)] (Burt & Adelson 1983)."""
+  pyramid = []
+  for _ in range(levels - 1):
+    down = _binomial_blur(x)[:, ::2, ::2]
+    up = _binomial_blur(jnp.zeros_like(x).at[:, ::2, ::2].set(down) * 4.0)
+    pyramid.append(x - up)
+    x = down
+  return pyramid + [x]
+
+
+def _patches(x, rng, count, size=7):
+  """`count` random size x size patches of every image, flattened: (N * count, size * size * C)."""
+  n, h, w, c = x.shape
+  ys, xs = (jax.random.randint(k, (n, count), 0, d - size + 1) for k, d in zip(jax.random.split(rng), (h, w)))
+
+  def one_image(image, ys, xs):
+    return jax.vmap(lambda y, x: jax.lax.dynamic_slice(image, (y, x, 0), (size, size, c)))(ys, xs)
+
+  return jax.vmap(one_image)(x, ys, xs).reshape(n * count, size * size * c)
+
+
+def _sliced_wasserstein(a, b, rng, projections=512):
+  """Mean over random unit directions of the 1-D Wasserstein-1 distance between the projected sets."""
+  directions = jax.random.normal(rng, (a.shape[1], projections))
+  directions = directions / jnp.linalg.norm(directions, axis=0, keepdims=True)
+  pa, pb = jnp.sort(a @ directions, axis=0), jnp.sort(b @ directions, axis=0)
+  return jnp.mean(jnp.abs(pa - pb))
+
+
+def swd(x, y, rng, levels=3, patches_per_image=128):
+  """Sliced Wasserstein distance between two image sets of the same size (Karras et al., ICLR 2018), x 1e3.
+
+  Each set becomes 7x7 patches of every level of its Laplacian pyramid (64, 32 and 16 px for 64x64 faces),
+  normalised per level and channel by that set's own mean and std; the distance is averaged over levels.
+  Needs no pretrained network. Returns (average, [per level]).
+  """
+  if x.shape != y.shape:
+    raise ValueError(f'swd compares equal-sized sets, got {x.shape} and {y.shape}')
+  per_level = []
+  keys = jax.random.split(rng, levels)
+  for level, (px, py) in enumerate(zip(laplacian_pyramid(_f32(x), levels), laplacian_pyramid(_f32(y), levels))):
+    patch_key, projection_key = jax.random.split(keys[level])
+    a, b = _patches(px, patch_key, patches_per_image), _patches(py, patch_key, patches_per_image)
+    a, b = (_normalise_channels(d, px.shape[-1]) for d in (a, b))
+    per_level.append(1e3 * _sliced_wasserstein(a, b, projection_key))
+  return jnp.mean(jnp.stack(per_level)), per_level
+
+
+def _normalise_channels(descriptors, channels):
+  d = descriptors.reshape(descriptors.shape[0], -1, channels)
+  d = (d - d.mean(axis=(0, 1))) / (d.std(axis=(0, 1)) + 1e-8)
+  return d.reshape(descriptors.shape[0], -1)

@@ -3,6 +3,9 @@ import importlib
 
 METHODS = {
     'h2l': 'jaxsr.methods.h2l:HighToLow',
+    'degradation_sr': 'jaxsr.methods.degradation_sr:DegradationSR',
+    'l2h': 'jaxsr.methods.l2h:LowToHigh',
+    'l2h_bicubic': 'jaxsr.methods.l2h:LowToHighBicubic',
     'srresnet': 'jaxsr.methods.srresnet:SRResNet',
     'srgan': 'jaxsr.methods.srresnet:SRGAN',  # also the face SRGAN: configs/srgan_face.py
     'srez': 'jaxsr.methods.srez:Srez',

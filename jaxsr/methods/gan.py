@@ -31,4 +31,4 @@ def adversarial_update(g, g_inputs, d, real, generator_loss, d_loss_fn):
   d, d_metrics = discriminator_update(d, real, jax.lax.stop_gradient(fake), d_loss_fn)
   fake_grad, g_metrics = jax.grad(generator_loss, has_aux=True)(fake, d)
   (grads,) = pull_back(fake_grad)
-  return g.update(grads, g_state), d, g_metrics, d_metrics
+  return g.update(grads, g_state), d, fake, g_metrics, d_metrics

@@ -55,11 +55,12 @@ class HighToLow(base.Method):
     hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
     return {
         'h2l': base.Network.create(self.generator, optim.make(self.config.generator.optimizer), g_rng,
-                                   hr, self._noise(jax.random.key(0), hr)),
+                                   hr, self.noise(jax.random.key(0), hr)),
         'd_lr': base.Network.create(self.discriminator, optim.make(self.config.discriminator.optimizer), d_rng, lr),
     }
 
-  def _noise(self, rng, hr):
+  def noise(self, rng, hr):
+    """z ~ N(0, I) of size config.z_dim for every HR face."""
     return jax.random.normal(rng, (hr.shape[0], self.config.z_dim), jnp.float32)
 
   def generator_loss(self, fake, hr, d):
@@ -72,14 +73,14 @@ class HighToLow(base.Method):
   def discriminator_step(self, state, batch, rng):
     """The D half of a step alone (for tests and for reading): G's batch statistics are not kept."""
     hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
-    fake, _ = state.nets['h2l'](hr, self._noise(rng, hr), train=True)
+    fake, _ = state.nets['h2l'](hr, self.noise(rng, hr), train=True)
     d, d_metrics = gan.discriminator_update(state.nets['d_lr'], lr, jax.lax.stop_gradient(fake))
     return state.replace(nets={**state.nets, 'd_lr': d}), base.prefixed('d_lr', d_metrics)
 
   def generator_step(self, state, batch, rng):
     """The G half of a step alone: recomputes G(hr, z) and updates G against the current D."""
     hr = images.to_float(batch['hr'])
-    g, z = state.nets['h2l'], self._noise(rng, hr)
+    g, z = state.nets['h2l'], self.noise(rng, hr)
 
     def loss(params):
       fake, g_state = g(hr, z, train=True, params=params)
@@ -92,15 +93,15 @@ class HighToLow(base.Method):
   def train_step(self, state, batch, rng):
     """discriminator_step then generator_step, with one generator forward pass (gan.adversarial_update)."""
     hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
-    g, d, g_metrics, d_metrics = gan.adversarial_update(
-        state.nets['h2l'], (hr, self._noise(rng, hr)), state.nets['d_lr'], lr,
+    g, d, _, g_metrics, d_metrics = gan.adversarial_update(
+        state.nets['h2l'], (hr, self.noise(rng, hr)), state.nets['d_lr'], lr,
         lambda fake, d: self.generator_loss(fake, hr, d), losses.hinge_discriminator)
     nets = {'h2l': g, 'd_lr': d}
     return state.replace(nets=nets), {**base.prefixed('h2l', g_metrics), **base.prefixed('d_lr', d_metrics)}
 
   def evaluate(self, state, batch, rng):
     hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
-    fake = state.nets['h2l'](hr, self._noise(rng, hr), train=False)
+    fake = state.nets['h2l'](hr, self.noise(rng, hr), train=False)
     d = state.nets['d_lr']
     scalars = {'d_lr/score_real': d(lr, train=False).mean(), 'd_lr/score_fake': d(fake, train=False).mean()}
     if 'degraded' in batch:  # the embedded data knows the true degradation of every HR face

@@ -10,6 +10,7 @@ the evaluation. A method subclass names its networks; its config names its loss 
 with x the LR input, y the HR face, phi a VGG19 layer (config.vgg). Images are in [-1, 1].
 """
 import jax
+import jax.numpy as jnp
 from absl import logging
 
 from jaxsr import checkpointing, images, losses, metrics, optim
@@ -70,8 +71,9 @@ class PairedSR(base.Method):
   def init_networks(self, rng, batch):
     g_rng, d_rng = jax.random.split(rng)
     c = self.config
-    nets = {'generator': base.Network.create(self.generator, optim.make(c.generator.optimizer), g_rng,
-                                             images.to_float(batch['lr']))}
+    n, h, w, _ = batch['hr'].shape
+    lr = jnp.zeros((n, h // c.scale, w // c.scale, 3))  # only shapes matter; some methods make LR in the step
+    nets = {'generator': base.Network.create(self.generator, optim.make(c.generator.optimizer), g_rng, lr)}
     if self.discriminator is not None:
       nets['discriminator'] = base.Network.create(self.discriminator, optim.make(c.discriminator.optimizer), d_rng,
                                                   images.to_float(batch['hr']))
@@ -86,7 +88,8 @@ class PairedSR(base.Method):
       logging.warning('config.vgg.weights is set but config.loss.vgg is 0: the perceptual term is off.')
     if c.get('init_from'):
       g = state.nets['generator']
-      params, g_state = checkpointing.load_network(c.init_from, 'generator', g, 'init_from')
+      params, g_state = checkpointing.load_network(c.init_from, 'generator', {'params': g.params, 'state': g.state},
+                                                   'init_from')
       state = state.replace(nets={**state.nets, 'generator': g.replace(params=params, state=g_state)})
       logging.info('Generator initialised from the newest checkpoint of %s.', c.init_from)
     return state
@@ -118,21 +121,34 @@ class PairedSR(base.Method):
       loss = loss + self.config.loss.adversarial * terms['adversarial']
     return loss, {'loss': loss, **terms}
 
+  def training_pair(self, state, batch, rng):
+    """(HR, LR) float images of a training batch; a learned degradation makes its own LR here."""
+    del state, rng
+    return images.to_float(batch['hr']), images.to_float(batch['lr'])
+
   def train_step(self, state, batch, rng):
-    hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
-    g, x = state.nets['generator'], self.generator_input(lr, rng, train=True)
+    pair_rng, noise_rng = jax.random.split(rng)
+    hr, lr = self.training_pair(state, batch, pair_rng)
+    nets, metrics = self.update(state.nets, hr, lr, state.frozen, noise_rng)
+    return state.replace(nets=nets), metrics
+
+  def update(self, nets, hr, lr, frozen, rng):
+    """One step of `generator` (after one of `discriminator`, if any) on float (HR, LR) pairs.
+
+    Returns (nets, metrics); a pipeline that makes its own pairs (the joint H2L + L2H) calls this directly.
+    """
+    g, x = nets['generator'], self.generator_input(lr, rng, train=True)
     if self.discriminator is None:
       def loss(params):
         sr, g_state = g(x, train=True, params=params)
-        value, terms = self.generator_loss(sr, hr, lr, state.frozen, None)
+        value, terms = self.generator_loss(sr, hr, lr, frozen, None)
         return value, (g_state, terms)
 
       grads, (g_state, g_metrics) = jax.grad(loss, has_aux=True)(g.params)
-      return state.replace(nets={'generator': g.update(grads, g_state)}), base.prefixed('generator', g_metrics)
-    g, d, g_metrics, d_metrics = gan.adversarial_update(
-        g, (x,), state.nets['discriminator'], hr,
-        lambda sr, d: self.generator_loss(sr, hr, lr, state.frozen, d), self.d_loss)
-    return (state.replace(nets={'generator': g, 'discriminator': d}),
+      return {'generator': g.update(grads, g_state)}, base.prefixed('generator', g_metrics)
+    g, d, _, g_metrics, d_metrics = gan.adversarial_update(
+        g, (x,), nets['discriminator'], hr, lambda sr, d: self.generator_loss(sr, hr, lr, frozen, d), self.d_loss)
+    return ({'generator': g, 'discriminator': d},
             {**base.prefixed('generator', g_metrics), **base.prefixed('discriminator', d_metrics)})
 
   def upscale(self, state, lr):

@@ -1,0 +1,17 @@
+"""Low-to-High, two-stage (Bulat et al., ECCV 2018; METHODS.md A): a trained H2L run, frozen, degrades HR faces
+on the fly into realistic LR inputs; L2H learns to undo that with pixel MSE plus the HR discriminator.
+
+    python -m jaxsr.main --config=configs/h2l.py --workdir=runs/h2l
+    python -m jaxsr.main --config=configs/l2h.py --workdir=runs/l2h --config.h2l_workdir=runs/h2l
+    ... --config.loss.adversarial=0     # pixel loss only (seed 000 section 4)
+
+Every other field is configs/l2h_bicubic.py's.
+"""
+from jaxsr import config_base
+
+
+def get_config(arg=''):
+  c = config_base.sibling_config(__file__, 'l2h_bicubic', arg)
+  c.method = 'l2h'
+  c.h2l_workdir = ''  # the H2L run whose newest generator makes the LR inputs
+  return c

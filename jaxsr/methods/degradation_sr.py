@@ -1,0 +1,88 @@
+"""Degradation learning end to end (Bulat, Yang, Tzimiropoulos, ECCV 2018; METHODS.md A): H2L, its LR
+discriminator, L2H and its HR discriminator, all four updated in one jitted step.
+
+  D_LR step, G_H2L step (jaxsr/methods/h2l.py) on (hr, z) against unpaired real LR faces, then
+  D_HR step, G_L2H step (jaxsr/methods/l2h.py) on the pair (hr, sg(H2L(hr, z))).
+
+METHODS.md orders a step as both discriminators, then G_H2L, then G_L2H; the order here gives the same result,
+since D_HR and G_L2H see the H2L output from before the H2L update, which neither of the first two touch.
+The H2L half reads the top-level fields as configs/h2l.py does; the L2H half reads config.l2h (generator,
+discriminator, loss, gan_loss as configs/l2h_bicubic.py).
+"""
+import jax
+
+from jaxsr import config_base, images, losses
+from jaxsr.methods import base, gan
+from jaxsr.methods.h2l import HighToLow
+from jaxsr.methods.l2h import LowToHighBicubic
+
+SHARED_FIELDS = ('precision', 'scale', 'image_size', 'dataset', 'eval_dataset', 'eval_size', 'seed', 'hr_feature',
+                 'lr_dataset', 'lr_feature')
+
+
+def l2h_config(config):
+  """The L2H half's full config: paired-SR defaults, the shared top-level fields, then config.l2h."""
+  c = config_base.paired_sr_config()
+  c.update({k: config[k] for k in SHARED_FIELDS})
+  c.method = 'l2h_bicubic'
+  c.update(config.l2h)
+  return c
+
+
+class DegradationSR(base.Method):
+  """Networks: `h2l`, `d_lr`, `l2h`, `d_hr`."""
+
+  eval_columns = ('HR', 'H2L(HR)', 'real LR', 'real LR: bicubic', 'real LR: output')
+
+  def __init__(self, config):
+    super().__init__(config)
+    self.h2l = HighToLow(config)
+    self.l2h = LowToHighBicubic(l2h_config(config))
+    if self.l2h.discriminator is None:
+      raise ValueError('config.l2h.loss.adversarial: the joint pipeline trains the HR discriminator; set it > 0')
+
+  def train_data(self, data_dir):
+    return self.h2l.train_data(data_dir)  # HR faces and unpaired real LR faces
+
+  def eval_data(self, data_dir):
+    batch = self.l2h.eval_data(data_dir)  # HR test faces with bicubic LR, real LR test faces
+    degraded = self.h2l.eval_data(data_dir).get('degraded')
+    return batch if degraded is None else {**batch, 'degraded': degraded[:len(batch['hr'])]}
+
+  def init_networks(self, rng, batch):
+    h2l_rng, l2h_rng = jax.random.split(rng)
+    h2l = self.h2l.init_networks(h2l_rng, batch)
+    l2h = self.l2h.init_networks(l2h_rng, batch)
+    return {**h2l, 'l2h': l2h['generator'], 'd_hr': l2h['discriminator']}
+
+  def train_step(self, state, batch, rng):
+    hr, real_lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
+    h2l_rng, l2h_rng = jax.random.split(rng)
+    nets = state.nets
+    h2l, d_lr, fake_lr, h2l_metrics, d_lr_metrics = gan.adversarial_update(
+        nets['h2l'], (hr, self.h2l.noise(h2l_rng, hr)), nets['d_lr'], real_lr,
+        lambda fake, d: self.h2l.generator_loss(fake, hr, d), losses.hinge_discriminator)
+    l2h_nets, l2h_metrics = self.l2h.update({'generator': nets['l2h'], 'discriminator': nets['d_hr']}, hr,
+                                            jax.lax.stop_gradient(fake_lr), state.frozen, l2h_rng)
+    metrics = {**base.prefixed('h2l', h2l_metrics), **base.prefixed('d_lr', d_lr_metrics),
+               **{_l2h_name(k): v for k, v in l2h_metrics.items()}}
+    nets = {'h2l': h2l, 'd_lr': d_lr, 'l2h': l2h_nets['generator'], 'd_hr': l2h_nets['discriminator']}
+    return state.replace(nets=nets), metrics
+
+  def evaluate(self, state, batch, rng):
+    h2l_batch = {'hr': batch['hr'], 'lr': batch['real_lr'], **({'degraded': batch['degraded']}
+                                                               if 'degraded' in batch else {})}
+    h2l_state = state.replace(nets={'h2l': state.nets['h2l'], 'd_lr': state.nets['d_lr']})
+    h2l_images, h2l_scalars = self.h2l.evaluate(h2l_state, h2l_batch, rng)
+    l2h_state = state.replace(nets={'generator': state.nets['l2h'], 'discriminator': state.nets['d_hr']})
+    l2h_images, l2h_scalars = self.l2h.evaluate(l2h_state, batch, rng)
+    return {**l2h_images, **h2l_images}, {**h2l_scalars, **{f'l2h/{k}': v for k, v in l2h_scalars.items()}}
+
+
+_L2H_NAMES = {'generator': 'l2h', 'discriminator': 'd_hr'}
+
+
+def _l2h_name(key):
+  """generator/... -> l2h/..., discriminator/... -> d_hr/...: metrics named after this method's networks."""
+  net, _, rest = key.partition('/')
+  return f'{_L2H_NAMES[net]}/{rest}'

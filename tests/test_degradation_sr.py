@@ -1,0 +1,130 @@
+"""L2H on learned degradations: the two-stage pipeline (frozen H2L), the joint one (four networks), bicubic."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from conftest import load_config
+from jaxsr import methods, metrics, parallel, train
+from jaxsr.data import pipeline
+from jaxsr.models.discriminators import SNResNetDiscriminator
+from jaxsr.models.l2h import LowToHighGenerator
+
+
+def tiny(name, data_dir, **overrides):
+  config = load_config(name, 'tiny')
+  config.data_dir = data_dir
+  config.update(overrides)
+  return config
+
+
+def setup(config):
+  mesh = parallel.make_mesh(jax.devices()[:1])
+  method = methods.create(config)
+  batch = pipeline.host_batches(method.train_data(config.data_dir), config.batch_size, 0, 1)[0]
+  state = train.init_state(method, mesh, config.seed, batch)
+  return method, state, parallel.global_batch(batch, mesh), train.make_train_step(method, mesh)
+
+
+def changed(before, after):
+  return any(not np.array_equal(a, b) for a, b in zip(jax.tree.leaves(before), jax.tree.leaves(after)))
+
+
+@pytest.fixture(scope='module')
+def h2l_run(tmp_path_factory, data_dir):
+  workdir = tmp_path_factory.mktemp('h2l_run')
+  state = train.train_and_evaluate(tiny('h2l', data_dir, num_steps=2), workdir, devices=jax.devices()[:1])
+  return workdir, jax.device_get(state)
+
+
+def test_l2h_generator_and_hr_discriminator_shapes():
+  g = LowToHighGenerator()  # the released network: 256-channel trunk of 12 blocks, two x2 stages
+  lr = jnp.zeros((2, 16, 16, 3))
+  out, variables = jax.eval_shape(lambda: g.init_with_output(jax.random.key(0), lr, train=False))
+  assert out.shape == (2, 64, 64, 3)
+  assert len([k for k in variables['params'] if k.startswith('PreActResBlock_')]) == 12 + 3
+  assert LowToHighGenerator(8, (16, 16, 8), (1, 1, 1)).init_with_output(
+      jax.random.key(0), jnp.zeros((1, 8, 8, 3)), train=False)[0].shape == (1, 64, 64, 3)
+  with pytest.raises(ValueError, match='config.generator'):
+    LowToHighGenerator(8).init(jax.random.key(0), lr, train=False)
+  logits = jax.eval_shape(lambda: SNResNetDiscriminator(pooled_blocks=4).init_with_output(
+      jax.random.key(1), jnp.zeros((2, 64, 64, 3)), train=False))[0]
+  assert logits.shape == (2,)
+
+
+def test_two_stage_step_trains_l2h_against_a_frozen_h2l(h2l_run, data_dir):
+  workdir, h2l_state = h2l_run
+  method, state, batch, step = setup(tiny('l2h', data_dir, h2l_workdir=str(workdir)))
+  for a, b in zip(jax.tree.leaves(h2l_state.nets['h2l'].params), jax.tree.leaves(state.frozen['h2l']['params'])):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))  # the run's newest H2L
+  before = jax.device_get(state)
+  state, metrics_ = step(state, batch)
+  assert set(state.nets) == {'generator', 'discriminator'}
+  assert changed(before.nets['generator'].params, state.nets['generator'].params)
+  assert changed(before.nets['discriminator'].params, state.nets['discriminator'].params)
+  assert not changed(before.frozen, state.frozen)  # H2L untouched
+  assert all(np.isfinite(v) for v in jax.device_get(metrics_).values())
+
+
+def test_frozen_h2l_loader_fails_clearly(tmp_path, data_dir):
+  with pytest.raises(FileNotFoundError, match='config.h2l_workdir'):
+    methods.create(tiny('l2h', data_dir, h2l_workdir=str(tmp_path / 'nowhere')))
+  srresnet_run = tmp_path / 'srresnet'
+  train.train_and_evaluate(tiny('srresnet', data_dir, num_steps=1), srresnet_run, devices=jax.devices()[:1])
+  with pytest.raises(ValueError, match="config.h2l_workdir: .* is a 'srresnet' run"):
+    methods.create(tiny('l2h', data_dir, h2l_workdir=str(srresnet_run)))
+  empty = tmp_path / 'empty'
+  (empty / 'checkpoints').mkdir(parents=True)
+  (empty / 'config.json').write_text((srresnet_run / 'config.json').read_text().replace('"srresnet"', '"h2l"', 1))
+  config = load_config('h2l', 'tiny')
+  (empty / 'config.json').write_text(config.to_json())
+  with pytest.raises(FileNotFoundError, match='config.h2l_workdir: the run in .* has no checkpoint'):
+    setup(tiny('l2h', data_dir, h2l_workdir=str(empty)))
+
+
+def test_joint_step_changes_all_four_networks(data_dir):
+  method, state, batch, step = setup(tiny('degradation_sr', data_dir))
+  before = jax.device_get(state)
+  state, metrics_ = step(state, batch)
+  assert set(state.nets) == {'h2l', 'd_lr', 'l2h', 'd_hr'}
+  for net in state.nets:
+    assert changed(before.nets[net].params, state.nets[net].params), net
+  metrics_ = jax.device_get(metrics_)
+  for key in ('h2l/loss', 'd_lr/loss', 'l2h/loss', 'l2h/mse', 'l2h/adversarial', 'd_hr/loss'):
+    assert np.isfinite(metrics_[key]), key
+
+  eval_batch = method.eval_data(data_dir)
+  images, scalars = jax.jit(method.evaluate)(state, eval_batch, jax.random.key(0))
+  assert set(method.eval_columns) <= set(images)
+  for key in ('psnr_to_true_degradation/h2l', 'l2h/psnr/output', 'l2h/real_lr/swd/output',
+              'l2h/real_lr/lr_consistency/bicubic'):
+    assert np.isfinite(scalars[key]), key
+
+
+def test_hr_discriminator_is_optional(data_dir):
+  method, state, batch, step = setup(tiny('l2h_bicubic', data_dir, loss=dict(mse=1.0, adversarial=0.0)))
+  assert set(state.nets) == {'generator'}
+  with pytest.raises(ValueError, match='config.l2h.loss.adversarial'):
+    config = tiny('degradation_sr', data_dir)
+    config.l2h.loss.adversarial = 0.0
+    methods.create(config)
+
+
+def test_swd_is_zero_for_a_set_with_itself_and_grows_with_blur(data_dir):
+  source = pipeline.data_source('procedural_faces/tiny', 'train', data_dir)
+  faces = np.stack([source[i]['image'] for i in range(128)]).astype(np.float32) / 127.5 - 1
+  a, b = faces[:64], faces[64:]
+  swd = jax.jit(lambda x, y: metrics.swd(x, y, jax.random.key(0))[0])
+  assert float(swd(a, a)) == pytest.approx(0.0, abs=1e-3)
+  blurred = [metrics.bicubic_resize(metrics.bicubic_resize(a, 64 // s), 64) for s in (2, 4)]
+  distances = [float(swd(x, b)) for x in (a, *blurred)]
+  assert distances[0] < distances[1] < distances[2]
+
+
+def test_lr_consistency_rewards_outputs_that_explain_their_input(data_dir):
+  source = pipeline.data_source('procedural_faces/tiny', 'train', data_dir)
+  hr = np.stack([source[i]['image'] for i in range(8)]).astype(np.float32) / 127.5 - 1
+  lr = metrics.bicubic_resize(hr, 16)
+  assert float(metrics.lr_consistency(metrics.bicubic_resize(lr, 64), lr)) > 30
+  assert float(metrics.lr_consistency(hr, lr)) > 30  # the true HR face explains its LR input too
+  assert float(metrics.lr_consistency(hr[::-1], lr)) < 20  # another face does not
