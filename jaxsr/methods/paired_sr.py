@@ -1,6 +1,6 @@
 """Super-resolution from (HR, degraded LR) pairs: one generator and, for the GANs, one discriminator.
 
-What SRResNet, SRGAN, its face variant, srez and DCGAN-SR share lives here: paired data, the loss, the step,
+What SRResNet, SRGAN, its face variant, srez, DCGAN-SR and L2H share lives here: paired data, the loss, the step,
 the evaluation. A method subclass names its networks; its config names its loss weights:
 
   L_G = mse * MSE(G(x), y) + l1 * L1(G(x), y) + dssim * (1 - SSIM(G(x), y)) / 2
@@ -9,6 +9,8 @@ the evaluation. A method subclass names its networks; its config names its loss 
 
 with x the LR input, y the HR face, phi a VGG19 layer (config.vgg). Images are in [-1, 1].
 """
+import abc
+
 import jax
 import jax.numpy as jnp
 from absl import logging
@@ -40,12 +42,15 @@ class PairedSR(base.Method):
       raise ValueError(f'config.loss.adversarial: {c.method} has no discriminator; set it to 0')
     self.vgg = None
     if c.loss.get('vgg', 0.0):
+      if c.vgg.layer not in vgg.LAYERS:
+        raise ValueError(f"config.vgg.layer: unknown '{c.vgg.layer}'; VGG19 has {', '.join(vgg.LAYERS)}")
       self.vgg_params, preprocessing = vgg.load(c.vgg.weights, 'vgg.weights')  # fails here, before any work
       self.vgg = vgg.VGG19((c.vgg.layer,), preprocessing, c.vgg.pool, self.dtype)
     self.d_loss, self.g_adversarial = losses.GAN_LOSSES[c.gan_loss]
 
+  @abc.abstractmethod
   def make_generator(self):
-    raise NotImplementedError
+    """The generator module: LR (N, h, w, 3) -> SR (N, h * scale, w * scale, 3), both in [-1, 1]."""
 
   def make_discriminator(self):
     """None for methods trained on content losses alone."""
