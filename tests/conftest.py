@@ -38,3 +38,23 @@ def tiny_config(data_dir):
   config = load_config('h2l', 'tiny')
   config.data_dir = data_dir
   return config
+
+
+def tiny(name, data_dir, **overrides):
+  """configs/<name>.py:tiny on the test data, with field overrides."""
+  config = load_config(name, 'tiny')
+  config.data_dir = data_dir
+  config.update(overrides)
+  return config
+
+
+def setup_one_device(config):
+  """(method, initial state, first host batch, jitted train step, mesh) of `config` on one device."""
+  import jax
+  from jaxsr import methods, parallel, train
+  from jaxsr.data import pipeline
+  mesh = parallel.make_mesh(jax.devices()[:1])
+  method = methods.create(config)
+  batch = pipeline.host_batches(method.train_data(config.data_dir), config.batch_size, 0, 1)[0]
+  state = train.init_state(method, mesh, config.seed, batch)
+  return method, state, batch, train.make_train_step(method, mesh), mesh

@@ -4,26 +4,16 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from conftest import load_config
+from conftest import load_config, setup_one_device, tiny
 from jaxsr import methods, metrics, parallel, train
 from jaxsr.data import pipeline
 from jaxsr.models.discriminators import SNResNetDiscriminator
 from jaxsr.models.l2h import LowToHighGenerator
 
 
-def tiny(name, data_dir, **overrides):
-  config = load_config(name, 'tiny')
-  config.data_dir = data_dir
-  config.update(overrides)
-  return config
-
-
 def setup(config):
-  mesh = parallel.make_mesh(jax.devices()[:1])
-  method = methods.create(config)
-  batch = pipeline.host_batches(method.train_data(config.data_dir), config.batch_size, 0, 1)[0]
-  state = train.init_state(method, mesh, config.seed, batch)
-  return method, state, parallel.global_batch(batch, mesh), train.make_train_step(method, mesh)
+  method, state, batch, step, mesh = setup_one_device(config)
+  return method, state, parallel.global_batch(batch, mesh), step
 
 
 def changed(before, after):
@@ -75,9 +65,7 @@ def test_frozen_h2l_loader_fails_clearly(tmp_path, data_dir):
     methods.create(tiny('l2h', data_dir, h2l_workdir=str(srresnet_run)))
   empty = tmp_path / 'empty'
   (empty / 'checkpoints').mkdir(parents=True)
-  (empty / 'config.json').write_text((srresnet_run / 'config.json').read_text().replace('"srresnet"', '"h2l"', 1))
-  config = load_config('h2l', 'tiny')
-  (empty / 'config.json').write_text(config.to_json())
+  (empty / 'config.json').write_text(load_config('h2l', 'tiny').to_json())  # an h2l run that never saved
   with pytest.raises(FileNotFoundError, match='config.h2l_workdir: the run in .* has no checkpoint'):
     setup(tiny('l2h', data_dir, h2l_workdir=str(empty)))
 

@@ -3,27 +3,11 @@ import jax
 import numpy as np
 import pytest
 
-from conftest import load_config
+from conftest import load_config, setup_one_device as setup, tiny
 from jaxsr import methods, parallel, train
 from jaxsr.data import pipeline
 
 CONFIGS = ('srresnet', 'srgan', 'srgan_face', 'srez', 'dcgan_sr')
-
-
-def tiny(name, data_dir, **overrides):
-  config = load_config(name, 'tiny')
-  config.data_dir = data_dir
-  config.update(overrides)
-  return config
-
-
-def setup(config):
-  """(method, state, batch, jitted step, mesh) on one device."""
-  mesh = parallel.make_mesh(jax.devices()[:1])
-  method = methods.create(config)
-  batch = pipeline.host_batches(method.train_data(config.data_dir), config.batch_size, 0, 1)[0]
-  state = train.init_state(method, mesh, config.seed, batch)
-  return method, state, batch, train.make_train_step(method, mesh), mesh
 
 
 def changed(before, after):
