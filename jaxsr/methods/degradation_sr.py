@@ -12,6 +12,7 @@ discriminator, loss, gan_loss as configs/l2h_bicubic.py).
 import jax
 
 from jaxsr import config_base, images, losses
+from jaxsr.data import pipeline
 from jaxsr.methods import base, gan
 from jaxsr.methods.h2l import HighToLow
 from jaxsr.methods.l2h import LowToHighBicubic
@@ -46,8 +47,10 @@ class DegradationSR(base.Method):
 
   def eval_data(self, data_dir):
     batch = self.l2h.eval_data(data_dir)  # HR test faces with bicubic LR, real LR test faces
-    degraded = self.h2l.eval_data(data_dir).get('degraded')
-    return batch if degraded is None else {**batch, 'degraded': degraded[:len(batch['hr'])]}
+    source = pipeline.data_source(self.config.eval_dataset, 'test', data_dir)
+    if 'degraded' in source[0]:  # the embedded data's true degradation of each HR face, for the H2L half
+      batch['degraded'] = pipeline.first_examples(source, len(batch['hr']), ['degraded'])['degraded']
+    return batch
 
   def init_networks(self, rng, batch):
     h2l_rng, l2h_rng = jax.random.split(rng)
