@@ -1,6 +1,7 @@
 """Builds a tfds dataset that configs can name.
 
     python -m jaxsr.data.build face_folder --path=~/img_align_celeba --name=celeba --crop=25,50,128,128
+    python -m jaxsr.data.build face_folder --path=~/faces --name=faces_lm --landmarks=mtcnn  # FSRNet priors
     python -m jaxsr.data.build lr_face_folder --path=~/wider_lr --name=wider
     python -m jaxsr.data.build procedural_faces            # the embedded set (training builds it on first use)
 
@@ -20,6 +21,8 @@ _CROP = flags.DEFINE_string('crop', None, "'center', 'none' or 'x,y,w,h' (defaul
 _MIN_SIZE = flags.DEFINE_integer('min_size', None, 'Skip images whose shorter side is smaller.')
 _MAX_SIZE = flags.DEFINE_integer('max_size', None, 'Skip images whose longer side is larger (0: no limit).')
 _TEST_FRACTION = flags.DEFINE_float('test_fraction', None, 'Fraction of files held out as the test split.')
+_LANDMARKS = flags.DEFINE_string('landmarks', None, "face_folder: 'mtcnn' (detect; needs the detect extra) or a "
+                                 "CelebA-style landmarks file; stores five landmarks per face.")
 _CONFIG = flags.DEFINE_string('config', None, 'procedural_faces only: builder config (default or tiny).')
 
 
@@ -34,7 +37,7 @@ def main(argv):
       raise app.UsageError(f'{kind} needs --path and --name')
     cls = pipeline.FOLDERS[kind]
     overrides = {'image_size': _IMAGE_SIZE.value, 'crop': _CROP.value, 'min_size': _MIN_SIZE.value,
-                 'max_size': _MAX_SIZE.value, 'test_fraction': _TEST_FRACTION.value}
+                 'max_size': _MAX_SIZE.value, 'test_fraction': _TEST_FRACTION.value, 'landmarks': _LANDMARKS.value}
     config = cls.BUILDER_CONFIG_CLS(name=_NAME.value, path=os.path.expanduser(_PATH.value),
                                     **{k: v for k, v in overrides.items() if v is not None})
     builder = pipeline.make_builder(cls, data_dir, config=config)

@@ -14,11 +14,12 @@ import tensorflow_datasets as tfds
 from absl import logging
 from PIL import Image
 
-from jaxsr.data import degradations, procedural_faces
+from jaxsr.data import degradations, face_detection, procedural_faces
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 TEST_INDEX_OFFSET = 10_000_000  # test faces never share an index (hence a face) with train faces
 OTHER_FACE_OFFSET = 5_000_000  # the real-LR companion of example i is made from this other face
+LANDMARKS = face_detection.LANDMARKS
 
 
 def image_feature(size):
@@ -33,13 +34,19 @@ class ProceduralFacesConfig(tfds.core.BuilderConfig):
   lr_scale: int = 4
 
 
+def landmarks_feature():
+  return tfds.features.Tensor(shape=(LANDMARKS, 2), dtype=np.float32,
+                              doc='pixel (x, y) of the eye centres, nose tip, mouth corners (left to right)')
+
+
 def _procedural_example(args):
   index, image_size, lr_scale = args
-  face = procedural_faces.render_face(index, image_size)
+  face, landmarks = procedural_faces.render_face_and_landmarks(index, image_size)
   other = procedural_faces.render_face(index + OTHER_FACE_OFFSET, image_size)
   return index, {
       'index': index,
       'image': face,
+      'landmarks': landmarks,
       'degraded': degradations.blur_noise_jpeg(face, np.random.default_rng([1, index]), lr_scale),
       'real_lr': degradations.blur_noise_jpeg(other, np.random.default_rng([2, index]), lr_scale),
   }
@@ -48,10 +55,12 @@ def _procedural_example(args):
 class ProceduralFaces(tfds.core.GeneratorBasedBuilder):
   """Procedural 64x64 faces; each with its true degradation and an unpaired real-LR face of another person.
 
-  Features: `image` (HR face), `degraded` (the hidden degradation of this very face, for checking what H2L
-  learned), `real_lr` (the hidden degradation of a different face: the unpaired real-LR set).
+  Features: `image` (HR face), `landmarks` (its five landmarks), `degraded` (the hidden degradation of this very
+  face, for checking what H2L learned), `real_lr` (the hidden degradation of a different face: the unpaired
+  real-LR set).
   """
-  VERSION = tfds.core.Version('1.0.0')
+  VERSION = tfds.core.Version('1.1.0')
+  RELEASE_NOTES = {'1.1.0': 'Five landmarks per face (FSRNet priors).'}
   BUILDER_CONFIGS = [
       ProceduralFacesConfig(name='default', description='50,000 train and 2,000 test faces.'),
       ProceduralFacesConfig(name='tiny', train_size=256, test_size=64, description='For tests and smoke runs.'),
@@ -64,7 +73,8 @@ class ProceduralFaces(tfds.core.GeneratorBasedBuilder):
         description=self.__doc__,
         features=tfds.features.FeaturesDict({
             'index': tfds.features.Scalar(np.int64, doc='render_face(index) is `image`'),
-            'image': image_feature(size), 'degraded': image_feature(lr_size), 'real_lr': image_feature(lr_size)}),
+            'image': image_feature(size), 'landmarks': landmarks_feature(), 'degraded': image_feature(lr_size),
+            'real_lr': image_feature(lr_size)}),
     )
 
   def _split_generators(self, dl_manager):
@@ -90,18 +100,19 @@ class FaceFolderConfig(tfds.core.BuilderConfig):
   min_size: int = 0  # skip images whose shorter side is below this
   max_size: int = 0  # skip images whose longer side is above this (0: no limit)
   test_fraction: float = 0.05
+  # Five landmarks per face (FSRNet's priors): '' none, 'mtcnn' (detected while building; needs the `detect`
+  # extra), or a CelebA-style landmarks file naming the images by path under `path` or by file name.
+  landmarks: str = ''
 
 
-def _crop(image, crop):
+def _crop_box(width, height, crop):
+  """(x, y, w, h) of the region `crop` keeps of a width x height image."""
   if crop == 'none':
-    return image
+    return 0, 0, width, height
   if crop == 'center':
-    w, h = image.size
-    side = min(w, h)
-    left, top = (w - side) // 2, (h - side) // 2
-    return image.crop((left, top, left + side, top + side))
-  x, y, w, h = (int(v) for v in crop.split(','))
-  return image.crop((x, y, x + w, y + h))
+    side = min(width, height)
+    return (width - side) // 2, (height - side) // 2, side, side
+  return tuple(int(v) for v in crop.split(','))
 
 
 def _in_test_split(relative_path, test_fraction):
@@ -112,19 +123,19 @@ def _in_test_split(relative_path, test_fraction):
 class FaceFolder(tfds.core.GeneratorBasedBuilder):
   """Every image under a folder (recursively), cropped and resized; unreadable and off-size files are skipped.
 
-  Skipped files are counted per reason in the log and in the dataset's metadata (`metadata.json`).
+  Skipped files are counted per reason in the log and in the dataset's metadata (`metadata.json`). With
+  `landmarks`, a `landmarks` feature holds each face's five landmarks in the stored image's pixels; a face
+  without (not in the file, or no face detected) is skipped.
   """
   VERSION = tfds.core.Version('1.0.0')
   BUILDER_CONFIG_CLS = FaceFolderConfig
 
   def _info(self):
-    return tfds.core.DatasetInfo(
-        builder=self,
-        description=self.__doc__,
-        features=tfds.features.FeaturesDict({
-            'image': image_feature(self.builder_config.image_size), 'filename': tfds.features.Text()}),
-        metadata=tfds.core.MetadataDict(),
-    )
+    features = {'image': image_feature(self.builder_config.image_size), 'filename': tfds.features.Text()}
+    if self.builder_config.landmarks:
+      features['landmarks'] = landmarks_feature()
+    return tfds.core.DatasetInfo(builder=self, description=self.__doc__,
+                                 features=tfds.features.FeaturesDict(features), metadata=tfds.core.MetadataDict())
 
   def _split_generators(self, dl_manager):
     del dl_manager
@@ -141,9 +152,25 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
     splits = {'train': train, 'test': test}
     return {name: self._generate_examples(root, files, name) for name, files in splits.items() if files}
 
+  def _landmark_finder(self):
+    """A function (relative path, image) -> (5, 2) landmarks or None, or None when the config asks for none."""
+    source = self.builder_config.landmarks
+    if not source:
+      return None
+    if source == 'mtcnn':
+      detect = face_detection.mtcnn_detector()
+
+      def detected(name, image):
+        faces = detect(np.asarray(image))
+        return faces[0].landmarks if faces else None
+      return detected
+    table = face_detection.read_landmarks_file(source)
+    return lambda name, image: table.get(name, table.get(Path(name).name))
+
   def _generate_examples(self, root, files, split):
     c = self.builder_config
-    skipped = {'unreadable': 0, 'too_small': 0, 'too_large': 0}
+    find_landmarks = self._landmark_finder()
+    skipped = {'unreadable': 0, 'too_small': 0, 'too_large': 0, 'no_landmarks': 0}
     for path in files:
       try:
         with Image.open(path) as im:
@@ -158,9 +185,18 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
       if c.max_size and max(image.size) > c.max_size:
         skipped['too_large'] += 1
         continue
-      image = _crop(image, c.crop).resize((c.image_size, c.image_size), Image.BICUBIC)
       name = str(path.relative_to(root))
-      yield name, {'image': np.asarray(image), 'filename': name}
+      box = _crop_box(*image.size, c.crop)
+      example = {'filename': name}
+      if find_landmarks:
+        landmarks = find_landmarks(name, image)
+        if landmarks is None:
+          skipped['no_landmarks'] += 1
+          continue
+        example['landmarks'] = face_detection.transform(landmarks, box, c.image_size)
+      x, y, w, h = box
+      image = image.crop((x, y, x + w, y + h)).resize((c.image_size, c.image_size), Image.BICUBIC)
+      yield name, {**example, 'image': np.asarray(image)}
     self.info.metadata['skipped'][split] = skipped
     logging.info('FaceFolder %s/%s: skipped %s', c.name, split, skipped)
 

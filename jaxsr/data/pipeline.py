@@ -63,40 +63,70 @@ def shuffled(source, key, name, seed):
   return grain.MapDataset.source(source).shuffle(seed=seed).repeat().map(Field(key, name))
 
 
+MIRRORED_LANDMARKS = [1, 0, 2, 4, 3]  # a flip swaps the eyes and the mouth corners
+
+
+def flip_landmarks(landmarks, width):
+  """The landmarks of the horizontally flipped image, still ordered left to right."""
+  flipped = landmarks[MIRRORED_LANDMARKS].copy()
+  flipped[:, 0] = width - 1 - flipped[:, 0]
+  return flipped
+
+
 class DegradedPair(grain.transforms.RandomMap):
-  """HR image -> {'hr', 'lr'}: an optional horizontal flip, then `degradation` (jaxsr/data/degradations.py).
+  """HR image -> {'hr', 'lr'[, 'landmarks']}: an optional horizontal flip, then `degradation`
+  (jaxsr/data/degradations.py). With `landmarks_key`, the face's landmarks come along, flipped with it.
 
   The generator grain passes is seeded by the pipeline seed and the element's index, so a pair is the same in
   every run and after a resume, and a random-strength degradation differs from epoch to epoch.
   """
 
-  def __init__(self, key, degradation, scale, flip):
+  def __init__(self, key, degradation, scale, flip, landmarks_key=None):
     self.key, self.degrade, self.scale, self.flip = key, degradations.get(degradation), scale, flip
+    self.landmarks_key = landmarks_key
 
   def random_map(self, example, rng):
     hr = example[self.key]
-    if self.flip and rng.random() < 0.5:
+    flipped = self.flip and rng.random() < 0.5
+    if flipped:
       hr = hr[:, ::-1]
-    return {'hr': np.ascontiguousarray(hr), 'lr': self.degrade(hr, rng, self.scale)}
+    pair = {'hr': np.ascontiguousarray(hr), 'lr': self.degrade(hr, rng, self.scale)}
+    if self.landmarks_key:
+      landmarks = example[self.landmarks_key]
+      pair['landmarks'] = flip_landmarks(landmarks, hr.shape[1]) if flipped else landmarks
+    return pair
 
 
-def paired(source, key, degradation, scale, seed, flip=False):
-  """An endless stream of {'hr', 'lr'} pairs made from feature `key`, reshuffled every epoch."""
+def paired(source, key, degradation, scale, seed, flip=False, landmarks_key=None):
+  """An endless stream of {'hr', 'lr'[, 'landmarks']} pairs made from feature `key`, reshuffled every epoch."""
+  check_features(source, [key, landmarks_key] if landmarks_key else [key])
   dataset = grain.MapDataset.source(source).shuffle(seed=seed).repeat()
-  return dataset.random_map(DegradedPair(key, degradation, scale, flip), seed=seed)
+  return dataset.random_map(DegradedPair(key, degradation, scale, flip, landmarks_key), seed=seed)
 
 
-def paired_examples(source, count, key, degradation, scale):
-  """The first `count` examples as fixed {'hr', 'lr', 'bicubic'} pairs: an evaluation set.
+def check_features(source, keys):
+  """Names a feature the dataset lacks, and the features it has, before any work is done."""
+  have = source[0].keys() if len(source) else ()
+  missing = [k for k in keys if k not in have]
+  if missing:
+    raise KeyError(f'the dataset has no feature {missing}; it has {sorted(have)}')
+
+
+def paired_examples(source, count, key, degradation, scale, landmarks_key=None):
+  """The first `count` examples as fixed {'hr', 'lr', 'bicubic'[, 'landmarks']} pairs: an evaluation set.
 
   Example i is degraded with numpy generator [i], so every run, method and tool sees the same LR inputs;
   'bicubic' is PIL's bicubic enlargement of 'lr', the baseline anyone can reproduce.
   """
   degrade = degradations.get(degradation)
-  hr = first_examples(source, count, [key])[key]
+  keys = [key, landmarks_key] if landmarks_key else [key]
+  check_features(source, keys)
+  examples = first_examples(source, count, keys)
+  hr = examples[key]
   lr = np.stack([degrade(image, np.random.default_rng([i]), scale) for i, image in enumerate(hr)])
   bicubic = np.stack([degradations.upscale_bicubic(image, scale) for image in lr])
-  return {'hr': hr, 'lr': lr, 'bicubic': bicubic}
+  extra = {'landmarks': examples[landmarks_key]} if landmarks_key else {}
+  return {'hr': hr, 'lr': lr, 'bicubic': bicubic, **extra}
 
 
 def unpaired(first, second):

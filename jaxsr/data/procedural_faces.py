@@ -3,7 +3,9 @@
 Every face is a pure function of (seed, index): the same index always renders the same face, on any machine.
 Faces vary in skin tone, face shape, hair colour and style, eye colour, brows, nose, mouth, glasses,
 background, lighting direction and a small pose change (roll, shift, scale, yaw). Shapes are drawn as
-soft-edged signed-distance masks, so edges are anti-aliased without supersampling.
+soft-edged signed-distance masks, so edges are anti-aliased without supersampling. The renderer also knows
+where it put the five landmarks a face detector returns (eye centres, nose tip, mouth corners): the priors
+FSRNet learns to predict.
 """
 import numpy as np
 
@@ -32,6 +34,12 @@ def _paint(image, coverage, colour):
 
 def render_face(index, size=64, seed=0):
   """Renders face `index` as a (size, size, 3) uint8 RGB array."""
+  return render_face_and_landmarks(index, size, seed)[0]
+
+
+def render_face_and_landmarks(index, size=64, seed=0):
+  """Face `index` and its landmarks: (size, size, 3) uint8 RGB, (5, 2) float32 pixel (x, y) of the left and
+  right eye centres (image left first), the nose tip and the left and right mouth corners, as MTCNN orders them."""
   rng = np.random.default_rng([seed, index])
   u = (np.arange(size, dtype=np.float32) + 0.5) / size * 2.0 - 1.0
   gx, gy = np.meshgrid(u, u)
@@ -132,4 +140,11 @@ def render_face(index, size=64, seed=0):
 
   # Global lighting: brightness and a colour cast.
   image = image * rng.uniform(0.8, 1.15) * rng.uniform(0.92, 1.08, 3)
-  return np.clip(image + 0.5, 0, 255).astype(np.uint8)
+
+  # Landmarks in face coordinates (fx, y), then through the pose back to pixels.
+  eyes = [(side * eye_dx * (1 - side * yaw * 2) + yaw * 0.3, eye_y) for side in (-1, 1)]
+  fx, y = np.array(eyes + [(0.0, nose_y), (-mouth_w, mouth_y), (mouth_w, mouth_y)]).T
+  x, y = (fx + yaw) * scale, y * scale
+  gx, gy = cos * x - sin * y + shift[0], sin * x + cos * y + shift[1] + 0.04
+  landmarks = np.stack([gx, gy], axis=-1) * size / 2.0 + size / 2.0 - 0.5
+  return np.clip(image + 0.5, 0, 255).astype(np.uint8), landmarks.astype(np.float32)

@@ -10,6 +10,7 @@ METHODS = {
     'srgan': 'jaxsr.methods.srresnet:SRGAN',  # also the face SRGAN: configs/srgan_face.py
     'srez': 'jaxsr.methods.srez:Srez',
     'dcgan_sr': 'jaxsr.methods.dcgan_sr:DCGANSR',
+    'fsrnet': 'jaxsr.methods.fsrnet:FSRNet',  # also FSRGAN: configs/fsrnet.py:gan
 }
 
 

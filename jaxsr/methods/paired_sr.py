@@ -7,7 +7,8 @@ the evaluation. A method subclass names its networks; its config names its loss 
       + vgg * MSE(phi(G(x)), phi(y)) + lr_l1 * L1(avgpool_s(G(x)), x) + adversarial * L_adv(D(G(x)))
   L_D = the discriminator half of `gan_loss` ('bce': sigmoid cross-entropy, 'hinge')
 
-with x the LR input, y the HR face, phi a VGG19 layer (config.vgg). Images are in [-1, 1].
+with x the LR input, y the HR face, phi a VGG19 layer (config.vgg). Images are in [-1, 1]. A generator with more
+than one output (FSRNet: coarse, fine, priors) names its image in `sr_image` and adds its own terms.
 """
 import abc
 
@@ -27,13 +28,15 @@ class PairedSR(base.Method):
   """Networks: `generator`, and `discriminator` when `make_discriminator` gives one. One step updates both."""
 
   eval_columns = ('LR', 'bicubic', 'output', 'HR')
+  extra_loss_terms: tuple[str, ...] = ()  # config.loss terms a subclass adds to CONTENT_TERMS
 
   def __init__(self, config):
     super().__init__(config)
     c = config
-    unknown = sorted(set(c.loss) - set(CONTENT_TERMS) - {'adversarial'})
+    known = CONTENT_TERMS + self.extra_loss_terms + ('adversarial',)
+    unknown = sorted(set(c.loss) - set(known))
     if unknown:
-      raise ValueError(f'config.loss: unknown terms {unknown}; known: {CONTENT_TERMS + ("adversarial",)}')
+      raise ValueError(f'config.loss: unknown terms {unknown}; known: {known}')
     if c.gan_loss not in losses.GAN_LOSSES:
       raise ValueError(f"config.gan_loss: unknown '{c.gan_loss}'; known: {sorted(losses.GAN_LOSSES)}")
     self.generator = self.make_generator()
@@ -60,6 +63,10 @@ class PairedSR(base.Method):
     """What G sees; srez adds noise in training."""
     del rng, train
     return lr
+
+  def sr_image(self, output):
+    """The super-resolved image among the generator's outputs: what D judges and `upscale` returns."""
+    return output
 
   # Data: pairs made on the host by the configured degradation; evaluation on fixed pairs of the test split.
 
@@ -118,7 +125,10 @@ class PairedSR(base.Method):
       terms['lr_l1'] = losses.l1(layers.avg_pool(sr, self.config.scale), lr)
     return sum(w[k] * v for k, v in terms.items()), terms
 
-  def generator_loss(self, sr, hr, lr, frozen, d):
+  def generator_loss(self, output, hr, lr, frozen, d, targets):
+    """`targets`: what `loss_targets` made of the batch, for a subclass's own terms."""
+    del targets
+    sr = self.sr_image(output)
     content, terms = self.content_loss(sr, hr, lr, frozen)
     loss = content
     if d is not None:
@@ -131,13 +141,18 @@ class PairedSR(base.Method):
     del state, rng
     return images.to_float(batch['hr']), images.to_float(batch['lr'])
 
+  def loss_targets(self, batch):
+    """What the batch holds for a subclass's own loss terms besides the HR face (FSRNet: landmark heatmaps)."""
+    del batch
+    return {}
+
   def train_step(self, state, batch, rng):
     pair_rng, noise_rng = jax.random.split(rng)
     hr, lr = self.training_pair(state, batch, pair_rng)
-    nets, metrics = self.update(state.nets, hr, lr, state.frozen, noise_rng)
+    nets, metrics = self.update(state.nets, hr, lr, state.frozen, noise_rng, self.loss_targets(batch))
     return state.replace(nets=nets), metrics
 
-  def update(self, nets, hr, lr, frozen, rng):
+  def update(self, nets, hr, lr, frozen, rng, targets=None):
     """One step of `generator` (after one of `discriminator`, if any) on float (HR, LR) pairs.
 
     Returns (nets, metrics); a pipeline that makes its own pairs (the joint H2L + L2H) calls this directly.
@@ -145,20 +160,21 @@ class PairedSR(base.Method):
     g, x = nets['generator'], self.generator_input(lr, rng, train=True)
     if self.discriminator is None:
       def loss(params):
-        sr, g_state = g(x, train=True, params=params)
-        value, terms = self.generator_loss(sr, hr, lr, frozen, None)
+        output, g_state = g(x, train=True, params=params)
+        value, terms = self.generator_loss(output, hr, lr, frozen, None, targets)
         return value, (g_state, terms)
 
       grads, (g_state, g_metrics) = jax.grad(loss, has_aux=True)(g.params)
       return {'generator': g.update(grads, g_state)}, base.prefixed('generator', g_metrics)
     g, d, _, g_metrics, d_metrics = gan.adversarial_update(
-        g, (x,), nets['discriminator'], hr, lambda sr, d: self.generator_loss(sr, hr, lr, frozen, d), self.d_loss)
+        g, (x,), nets['discriminator'], hr, lambda output, d: self.generator_loss(output, hr, lr, frozen, d, targets),
+        self.d_loss, self.sr_image)
     return ({'generator': g, 'discriminator': d},
             {**base.prefixed('generator', g_metrics), **base.prefixed('discriminator', d_metrics)})
 
   def upscale(self, state, lr):
     """LR images in [-1, 1] -> SR images in [-1, 1] (inference: BN running statistics, no input noise)."""
-    return state.nets['generator'](self.generator_input(lr, None, train=False), train=False)
+    return self.sr_image(state.nets['generator'](self.generator_input(lr, None, train=False), train=False))
 
   def evaluate(self, state, batch, rng):
     """PSNR/SSIM on RGB and on Y with a border of `scale` px, for the output and PIL bicubic, on 8-bit images."""

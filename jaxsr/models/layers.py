@@ -1,5 +1,6 @@
-"""Layers shared by every network: PyTorch-compatible BatchNorm, residual blocks (pre- and post-activation),
-upsampling (pixel shuffle, nearest), conv-BN-activation stacks, spectral-norm convolutions. Modules take `train`
+"""Layers shared by every network: PyTorch-compatible BatchNorm, residual blocks (pre- and post-activation,
+bottleneck), the hourglass, upsampling (pixel shuffle, nearest), conv-BN-activation stacks, spectral-norm
+convolutions. Modules take `train`
 (batch statistics and spectral-norm power iterations on) and a computation `dtype`; parameters stay float32.
 """
 import functools
@@ -85,6 +86,41 @@ class ResBlock(nn.Module):
     h = activation(self.activation)(batch_norm(train, self.dtype)(h))
     h = nn.Conv(self.features, (3, 3), dtype=self.dtype)(h)
     return x + batch_norm(train, self.dtype)(h)
+
+
+class BottleneckBlock(nn.Module):
+  """BN, ReLU, conv1x1 f/2, BN, ReLU, conv3x3 f/2, BN, ReLU, conv1x1 f; skip: 1x1 conv if widths differ.
+
+  The residual module of the stacked hourglass (Newell et al., ECCV 2016), which FSRNet uses in every branch.
+  """
+  features: int
+  dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train):
+    h = x
+    for width, kernel in ((self.features // 2, 1), (self.features // 2, 3), (self.features, 1)):
+      h = nn.relu(batch_norm(train, self.dtype)(h))
+      h = nn.Conv(width, (kernel, kernel), dtype=self.dtype)(h)
+    if x.shape[-1] != self.features:
+      x = nn.Conv(self.features, (1, 1), dtype=self.dtype, name='skip')(x)
+    return x + h
+
+
+class Hourglass(nn.Module):
+  """Newell et al. (ECCV 2016): a skip branch at this scale plus max-pool, blocks, a `depth - 1` hourglass
+  (one block at the bottom), a block, nearest x2; `depth` halvings in all, so the input side must divide 2^depth."""
+  features: int
+  depth: int = 4
+  dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train):
+    block = lambda: BottleneckBlock(self.features, self.dtype)  # noqa: E731
+    skip = block()(x, train)
+    low = block()(nn.max_pool(x, (2, 2), strides=(2, 2)), train)
+    low = Hourglass(self.features, self.depth - 1, self.dtype)(low, train) if self.depth > 1 else block()(low, train)
+    return skip + nearest_upsample(block()(low, train), 2)
 
 
 class PixelShuffleUpsample(nn.Module):

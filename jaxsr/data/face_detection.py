@@ -1,0 +1,59 @@
+"""Face boxes and five landmarks: from MTCNN (Zhang et al. 2016) or from a landmarks file that comes with a dataset.
+
+MTCNN comes from the `mtcnn` package, which ships its weights and runs on TensorFlow (`pip install -e
+".[detect]"`). It is imported only when a dataset is built with detection: training never needs TensorFlow.
+"""
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+LANDMARKS = 5
+KEYPOINTS = ('left_eye', 'right_eye', 'nose', 'mouth_left', 'mouth_right')  # MTCNN's names, in CelebA's order
+
+
+@dataclasses.dataclass(frozen=True)
+class Face:
+  box: tuple[float, float, float, float]  # x, y, width, height in pixels
+  confidence: float
+  landmarks: np.ndarray  # (5, 2) pixel (x, y), in KEYPOINTS order
+
+
+def mtcnn_detector(min_face_size=20):
+  """A function: uint8 RGB image (h, w, 3) -> [Face], most confident first."""
+  try:
+    from mtcnn import MTCNN
+  except ImportError as e:
+    raise ImportError('face detection needs the mtcnn package and TensorFlow: pip install -e ".[detect]"') from e
+  mtcnn = MTCNN()
+
+  def detect(image):
+    found = mtcnn.detect_faces(np.asarray(image), min_face_size=min_face_size)
+    faces = [Face(tuple(float(v) for v in d['box']), float(d['confidence']),
+                  np.array([d['keypoints'][k] for k in KEYPOINTS], np.float32)) for d in found]
+    return sorted(faces, key=lambda f: -f.confidence)
+
+  return detect
+
+
+def read_landmarks_file(path):
+  """{file name: (5, 2) landmarks} from a CelebA-style list (`list_landmarks_align_celeba.txt`): one line per
+  image, its name then x, y of the left eye, right eye, nose, left and right mouth corner. Other lines (CelebA's
+  count and header) are ignored."""
+  table = {}
+  for line in Path(path).read_text().splitlines():
+    name, *values = line.split()
+    if len(values) == 2 * LANDMARKS:
+      try:
+        table[name] = np.array(values, np.float32).reshape(LANDMARKS, 2)
+      except ValueError:
+        continue
+  if not table:
+    raise ValueError(f'{path}: no lines of a file name and {2 * LANDMARKS} coordinates')
+  return table
+
+
+def transform(landmarks, box, size):
+  """Landmarks of an image -> landmarks of its crop `box` (x, y, w, h) resized to size x size (pixel centres)."""
+  x, y, w, h = box
+  return ((landmarks + 0.5 - np.array([x, y])) * np.array([size / w, size / h]) - 0.5).astype(np.float32)

@@ -1,0 +1,116 @@
+"""FSRNet and FSRGAN (Chen et al., CVPR 2018; METHODS.md A): face SR guided by facial priors the network predicts
+from its own coarse output (jaxsr/models/fsrnet.py). The baseline of seed 000.
+
+  L_FSRNet = coarse * MSE(y_c, y) + mse * MSE(y_f, y) + prior * MSE(p, p_gt)        (all 1 in the paper)
+  L_FSRGAN = L_FSRNet + vgg * perceptual(y_f, y) + adversarial * -log D(y_f)
+
+y_c and y_f are the coarse and fine outputs, p the landmark heatmaps of every hourglass stack (intermediate
+supervision), p_gt Gaussians of std `prior_sigma` px, at the priors' resolution (half the HR side), centred on the
+five landmarks of the training face (dataset feature `landmarks_feature`; `python -m jaxsr.data.build face_folder
+--landmarks=mtcnn` detects them while building a dataset of your own faces).
+"""
+import jax.numpy as jnp
+
+from jaxsr import images, losses, metrics
+from jaxsr.data import pipeline
+from jaxsr.methods.paired_sr import PairedSR
+from jaxsr.models import discriminators, layers
+from jaxsr.models.fsrnet import FSRNet as FSRNetGenerator
+
+
+def landmark_heatmaps(landmarks, hr_size, size, sigma):
+  """(N, L, 2) pixel (x, y) landmarks of hr_size x hr_size faces -> (N, size, size, L) Gaussians, peak 1."""
+  centres = (landmarks + 0.5) * (size / hr_size) - 0.5
+  grid = jnp.arange(size, dtype=jnp.float32)
+  dx = grid[None, None, :] - centres[..., 0, None]  # (N, L, size)
+  dy = grid[None, None, :] - centres[..., 1, None]
+  maps = jnp.exp(-(dy[..., :, None] ** 2 + dx[..., None, :] ** 2) / (2.0 * sigma ** 2))  # (N, L, y, x)
+  return maps.transpose(0, 2, 3, 1)
+
+
+def heatmap_peaks(heatmaps, hr_size):
+  """(N, size, size, L) heatmaps -> (N, L, 2) pixel (x, y) of each map's maximum, in hr_size pixels."""
+  n, size, _, count = heatmaps.shape
+  flat = heatmaps.transpose(0, 3, 1, 2).reshape(n, count, size * size).argmax(-1)
+  peaks = jnp.stack([flat % size, flat // size], axis=-1).astype(jnp.float32)
+  return (peaks + 0.5) * (hr_size / size) - 0.5
+
+
+def landmark_error(predicted, true):
+  """Mean landmark distance over the distance between the eyes (the interocular NME of face alignment)."""
+  interocular = jnp.linalg.norm(true[:, 0] - true[:, 1], axis=-1)
+  return jnp.mean(jnp.linalg.norm(predicted - true, axis=-1).mean(-1) / interocular)
+
+
+class FSRNet(PairedSR):
+  """Network `generator` (coarse SR, fine encoder, prior network, fine decoder) and, for FSRGAN, `discriminator`."""
+
+  extra_loss_terms = ('coarse', 'prior')
+  eval_columns = ('LR', 'bicubic', 'coarse', 'output', 'priors', 'HR')
+
+  def __init__(self, config):
+    super().__init__(config)
+    if config.loss.prior and not config.landmarks_feature:
+      raise ValueError('config.loss.prior: the prior term needs landmarks; name the dataset feature in '
+                       'config.landmarks_feature, or set config.loss.prior=0')
+
+  def make_generator(self):
+    g = self.config.generator
+    return FSRNetGenerator(self.config.scale, g.features, g.prior_features, g.coarse_blocks, g.encoder_blocks,
+                           g.prior_blocks, g.hourglasses, g.hourglass_depth, g.decoder_blocks, g.landmarks,
+                           self.dtype)
+
+  def make_discriminator(self):
+    if not self.config.loss.adversarial:
+      return None
+    d = self.config.discriminator
+    return discriminators.ConvDiscriminator(tuple(map(tuple, d.units)), 'leaky_relu', first_norm=False,
+                                            head='dense', dense_features=d.dense_features, dtype=self.dtype)
+
+  def sr_image(self, output):
+    return output['fine']
+
+  def _landmarks_key(self):
+    return self.config.landmarks_feature if self.config.loss.prior else None
+
+  def train_data(self, data_dir):
+    c = self.config
+    source = pipeline.data_source(c.dataset, 'train', data_dir)
+    try:
+      return pipeline.paired(source, c.hr_feature, c.degradation, c.scale, c.seed, c.flip, self._landmarks_key())
+    except KeyError as e:
+      raise KeyError(f'{e.args[0]}. FSRNet reads landmarks from config.landmarks_feature: build the dataset with '
+                     f'--landmarks=mtcnn (or a landmarks file), or train without priors: --config.loss.prior=0') from e
+
+  def eval_data(self, data_dir):
+    c = self.config
+    source = pipeline.data_source(c.eval_dataset, 'test', data_dir)
+    return pipeline.paired_examples(source, c.eval_size, c.hr_feature, c.degradation, c.scale, self._landmarks_key())
+
+  def loss_targets(self, batch):
+    if 'landmarks' not in batch:
+      return {}
+    size = self.config.image_size
+    return {'heatmaps': landmark_heatmaps(batch['landmarks'], size, size // 2, self.config.prior_sigma)}
+
+  def generator_loss(self, output, hr, lr, frozen, d, targets):
+    loss, terms = super().generator_loss(output, hr, lr, frozen, d, targets)
+    w = self.config.loss
+    terms['coarse'] = losses.mse(output['coarse'], hr)
+    loss = loss + w.coarse * terms['coarse']
+    if 'heatmaps' in targets:
+      terms['prior'] = losses.mse(output['heatmaps'], jnp.broadcast_to(targets['heatmaps'], output['heatmaps'].shape))
+      loss = loss + w.prior * terms['prior']
+    return loss, {**terms, 'loss': loss}
+
+  def evaluate(self, state, batch, rng):
+    """The paired SR metrics of the fine output, PSNR of the coarse one, and with landmarks their NME."""
+    outputs, scalars = super().evaluate(state, batch, rng)
+    full = state.nets['generator'](images.to_float(batch['lr']), train=False)
+    hr, size = images.to_float(batch['hr']), self.config.image_size
+    scalars['psnr/coarse'] = metrics.psnr(jnp.clip(full['coarse'], -1, 1), hr)
+    heatmaps = full['heatmaps'][-1]
+    if 'landmarks' in batch:
+      scalars['landmarks/nme'] = landmark_error(heatmap_peaks(heatmaps, size), batch['landmarks'])
+    priors = layers.nearest_upsample(jnp.clip(heatmaps.sum(-1, keepdims=True), 0.0, 1.0), 2)
+    return {**outputs, 'coarse': jnp.clip(full['coarse'], -1, 1), 'priors': jnp.tile(priors * 2 - 1, 3)}, scalars
