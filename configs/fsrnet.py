@@ -43,6 +43,6 @@ def get_config(arg=''):
   if 'tiny' in variants:
     config_base.tiny(c)
     c.generator.update(features=8, prior_features=8, coarse_blocks=1, encoder_blocks=1, prior_blocks=1,
-                       hourglasses=2, hourglass_depth=2, decoder_blocks=1)
+                       hourglasses=1, hourglass_depth=1, decoder_blocks=1)
     c.discriminator.update(units=((8, 3, 1), (8, 3, 2), (16, 3, 2)), dense_features=16)
   return c

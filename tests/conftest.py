@@ -58,3 +58,20 @@ def setup_one_device(config):
   batch = pipeline.host_batches(method.train_data(config.data_dir), config.batch_size, 0, 1)[0]
   state = train.init_state(method, mesh, config.seed, batch)
   return method, state, batch, train.make_train_step(method, mesh), mesh
+
+
+@pytest.fixture
+def photo_folder(tmp_path):
+  """Ten 90x70 colour photos in a subfolder, a grayscale one, a too-small one, a corrupt JPEG, a text file."""
+  import numpy as np
+  from PIL import Image
+  rng = np.random.default_rng(0)
+  root = tmp_path / 'photos'
+  (root / 'person_a').mkdir(parents=True)
+  for i in range(10):
+    Image.fromarray(rng.integers(0, 255, (90, 70, 3), np.uint8)).save(root / 'person_a' / f'{i}.jpg')
+  Image.fromarray(rng.integers(0, 255, (80, 80), np.uint8)).save(root / 'gray.png')  # grayscale: kept, as RGB
+  Image.fromarray(rng.integers(0, 255, (20, 20, 3), np.uint8)).save(root / 'small.png')  # too small
+  (root / 'corrupt.jpg').write_bytes(b'\xff\xd8 not really a jpeg')
+  (root / 'notes.txt').write_text('not an image')
+  return root

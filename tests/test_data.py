@@ -66,20 +66,6 @@ def test_procedural_dataset_splits_and_features(data_dir):
   assert min(int(test[i]['index']) for i in range(len(test))) >= builders.TEST_INDEX_OFFSET
 
 
-@pytest.fixture
-def photo_folder(tmp_path):
-  rng = np.random.default_rng(0)
-  root = tmp_path / 'photos'
-  (root / 'person_a').mkdir(parents=True)
-  for i in range(10):
-    Image.fromarray(rng.integers(0, 255, (90, 70, 3), np.uint8)).save(root / 'person_a' / f'{i}.jpg')
-  Image.fromarray(rng.integers(0, 255, (80, 80), np.uint8)).save(root / 'gray.png')  # grayscale: kept, as RGB
-  Image.fromarray(rng.integers(0, 255, (20, 20, 3), np.uint8)).save(root / 'small.png')  # too small
-  (root / 'corrupt.jpg').write_bytes(b'\xff\xd8 not really a jpeg')
-  (root / 'notes.txt').write_text('not an image')
-  return root
-
-
 def test_face_folder_skips_and_counts_bad_files(photo_folder, tmp_path):
   config = builders.FaceFolderConfig(name='photos', path=str(photo_folder), min_size=64, test_fraction=0.3)
   pipeline.make_builder(builders.FaceFolder, str(tmp_path / 'tfds'), config=config).download_and_prepare()
