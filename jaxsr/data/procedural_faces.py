@@ -141,10 +141,11 @@ def render_face_and_landmarks(index, size=64, seed=0):
   # Global lighting: brightness and a colour cast.
   image = image * rng.uniform(0.8, 1.15) * rng.uniform(0.92, 1.08, 3)
 
-  # Landmarks in face coordinates (fx, y), then through the pose back to pixels.
+  # Landmarks in face coordinates (fx, y), then through the pose (yaw, scale, roll, shift) back to pixels.
   eyes = [(side * eye_dx * (1 - side * yaw * 2) + yaw * 0.3, eye_y) for side in (-1, 1)]
-  fx, y = np.array(eyes + [(0.0, nose_y), (-mouth_w, mouth_y), (mouth_w, mouth_y)]).T
-  x, y = (fx + yaw) * scale, y * scale
-  gx, gy = cos * x - sin * y + shift[0], sin * x + cos * y + shift[1] + 0.04
-  landmarks = np.stack([gx, gy], axis=-1) * size / 2.0 + size / 2.0 - 0.5
+  face_x, face_y = np.array(eyes + [(0.0, nose_y), (-mouth_w, mouth_y), (mouth_w, mouth_y)]).T
+  posed_x, posed_y = (face_x + yaw) * scale, face_y * scale
+  grid_x = cos * posed_x - sin * posed_y + shift[0]
+  grid_y = sin * posed_x + cos * posed_y + shift[1] + 0.04
+  landmarks = np.stack([grid_x, grid_y], axis=-1) * size / 2.0 + size / 2.0 - 0.5
   return np.clip(image + 0.5, 0, 255).astype(np.uint8), landmarks.astype(np.float32)
