@@ -115,3 +115,38 @@ def test_iterator_position_restores(data_dir):
   again = pipeline.iterator(batches)
   again.set_state(state)
   np.testing.assert_array_equal(next(again)['hr'], expected['hr'])
+
+
+def test_identity_folder_pairs_each_photo_with_another_photo_of_the_same_person(tmp_path):
+  rng = np.random.default_rng(0)
+  layout = {'train': {'a': 3, 'b': 2, 'c': 1}, 'val': {'a': 1, 'b': 1}}
+  for split, people in layout.items():
+    for person, count in people.items():
+      (tmp_path / 'ids' / split / person).mkdir(parents=True)
+      for i in range(count):
+        Image.fromarray(rng.integers(0, 255, (40, 30, 3), np.uint8)).save(
+            tmp_path / 'ids' / split / person / f'{split}{person}{i}.png')
+  config = builders.IdentityFolderConfig(name='ids', path=str(tmp_path / 'ids'), image_size=16)
+  pipeline.make_builder(builders.IdentityFolder, str(tmp_path / 'tfds'), config=config).download_and_prepare()
+  train = pipeline.data_source('identity_folder/ids', 'train', str(tmp_path / 'tfds'))
+  val = pipeline.data_source('identity_folder/ids', 'val', str(tmp_path / 'tfds'))
+  assert (len(train), len(val)) == (6, 2)
+  person_of = {train[i]['image'].tobytes(): train[i]['identity'] for i in range(len(train))}
+
+  stream = pipeline.reference_pairs(train, seed=0)  # c has one photo: no reference possible, left out
+  assert all(person_of[stream[i]['hr'].tobytes()] != b'c' for i in range(10))
+  references_of = {}
+  for i in range(40):  # 8 epochs
+    pair = stream[i]
+    hr, ref = pair['hr'].tobytes(), pair['reference'].tobytes()
+    assert hr != ref and person_of[hr] == person_of[ref]
+    references_of.setdefault(hr, set()).add(ref)
+  assert max(len(refs) for refs in references_of.values()) == 2  # a's photos get both others, epoch by epoch
+
+  right = pipeline.reference_examples(val, 2, train)
+  wrong = pipeline.reference_examples(val, 2, train, same_identity=False)
+  for i in range(2):
+    assert person_of[right['reference'][i].tobytes()] == val[i]['identity']
+    assert person_of[wrong['reference'][i].tobytes()] != val[i]['identity']
+  again = pipeline.reference_examples(val, 2, train)
+  np.testing.assert_array_equal(again['reference'], right['reference'])  # fixed per target

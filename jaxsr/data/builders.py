@@ -130,12 +130,16 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
   VERSION = tfds.core.Version('1.0.0')
   BUILDER_CONFIG_CLS = FaceFolderConfig
 
-  def _info(self):
+  def _features(self):
     features = {'image': image_feature(self.builder_config.image_size), 'filename': tfds.features.Text()}
     if self.builder_config.landmarks:
       features['landmarks'] = landmarks_feature()
+    return features
+
+  def _info(self):
     return tfds.core.DatasetInfo(builder=self, description=self.__doc__,
-                                 features=tfds.features.FeaturesDict(features), metadata=tfds.core.MetadataDict())
+                                 features=tfds.features.FeaturesDict(self._features()),
+                                 metadata=tfds.core.MetadataDict())
 
   def _split_generators(self, dl_manager):
     del dl_manager
@@ -151,6 +155,11 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
     self.info.metadata['skipped'] = {}
     splits = {'train': train, 'test': test}
     return {name: self._generate_examples(root, files, name) for name, files in splits.items() if files}
+
+  def _fields_of(self, name):
+    """Features a subclass derives from a file's relative path."""
+    del name
+    return {}
 
   def _landmark_finder(self):
     """A function (relative path, image) -> (5, 2) landmarks or None, or None when the config asks for none."""
@@ -187,7 +196,7 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
         continue
       name = str(path.relative_to(root))
       box = _crop_box(*image.size, c.crop)
-      example = {'filename': name}
+      example = {'filename': name, **self._fields_of(name)}
       if find_landmarks:
         landmarks = find_landmarks(name, image)
         if landmarks is None:
@@ -212,3 +221,33 @@ class LrFaceFolderConfig(FaceFolderConfig):
 class LrFaceFolder(FaceFolder):
   """A folder of real low-resolution faces (e.g. WIDER faces): `lr_face_folder/<name>`."""
   BUILDER_CONFIG_CLS = LrFaceFolderConfig
+
+
+@dataclasses.dataclass
+class IdentityFolderConfig(FaceFolderConfig):
+  """`path/<split>/<identity>/<photo>`: every subfolder of `path` is a split (CelebA identities, VGGFace2, the
+  RefSR-Face layout of seed 001). 128 px faces by default, the x8 reference-based methods' size."""
+  image_size: int = 128
+
+
+class IdentityFolder(FaceFolder):
+  """Face photos grouped by identity, for reference-based SR: `identity_folder/<name>`, one split per subfolder
+  of `path`. Feature `identity` is the photo's folder name; references are drawn by the input pipeline.
+  """
+  BUILDER_CONFIG_CLS = IdentityFolderConfig
+
+  def _features(self):
+    return {**super()._features(), 'identity': tfds.features.Text()}
+
+  def _fields_of(self, name):
+    return {'identity': Path(name).parent.name}
+
+  def _split_generators(self, dl_manager):
+    del dl_manager
+    root = Path(self.builder_config.path)
+    splits = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    if not splits:
+      raise FileNotFoundError(f'IdentityFolder: {root} has no split folders (<split>/<identity>/<photo>)')
+    self.info.metadata['skipped'] = {}
+    files = {split: sorted(f for f in split.glob('*/*') if f.suffix.lower() in IMAGE_SUFFIXES) for split in splits}
+    return {split.name: self._generate_examples(split, found, split.name) for split, found in files.items() if found}

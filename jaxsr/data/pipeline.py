@@ -13,7 +13,8 @@ from absl import logging
 from jaxsr.data import builders, degradations
 
 EMBEDDED = {'procedural_faces': builders.ProceduralFaces}
-FOLDERS = {'face_folder': builders.FaceFolder, 'lr_face_folder': builders.LrFaceFolder}
+FOLDERS = {'face_folder': builders.FaceFolder, 'lr_face_folder': builders.LrFaceFolder,
+           'identity_folder': builders.IdentityFolder}
 
 
 def default_data_dir():
@@ -157,3 +158,73 @@ def first_examples(source, count, keys):
   count = min(count, len(source))
   examples = [source[i] for i in range(count)]
   return {k: np.stack([e[k] for e in examples]) for k in keys}
+
+
+def photos_by_identity(source):
+  """{identity: [example indices]} of an identity_folder source (reads every example once)."""
+  groups = {}
+  for i in range(len(source)):
+    groups.setdefault(source[i]['identity'], []).append(i)
+  return groups
+
+
+def pick_reference(example, references, groups, rng, same_identity=True):
+  """A photo from `references` of the example's identity other than the example itself (same_identity=False:
+  of a different identity, the control that shows how much the right person helps)."""
+  identity = example['identity']
+  if same_identity:
+    candidates = [i for i in groups.get(identity, ()) if references[i]['filename'] != example['filename']]
+  else:
+    others = [k for k in groups if k != identity]
+    candidates = groups[others[rng.integers(len(others))]] if others else []
+  if not candidates:
+    raise ValueError(f'no reference photo for {example["filename"]!r} (identity {identity!r})')
+  return references[candidates[rng.integers(len(candidates))]]['image']
+
+
+class WithReference(grain.transforms.RandomMap):
+  """{'image', 'identity', 'filename'} -> {'hr', 'reference'}: another photo of the same person, drawn anew each
+  epoch (grain seeds the draw with the element's index, which grows with every epoch)."""
+
+  def __init__(self, references, groups):
+    self.references, self.groups = references, groups
+
+  def random_map(self, example, rng):
+    return {'hr': example['image'], 'reference': pick_reference(example, self.references, self.groups, rng)}
+
+
+def reference_pairs(source, seed, references=None):
+  """An endless stream of {'hr', 'reference'} from an identity_folder source, reshuffled every epoch; references
+  come from `references` (default: the same split)."""
+  check_features(source, ['image', 'identity'])
+  references = source if references is None else references
+  groups = photos_by_identity(references)
+  with_partner = [i for i in range(len(source)) if len(groups.get(source[i]['identity'], ())) > 1]
+  if len(with_partner) < len(source):
+    logging.info('%d of %d photos have no other photo of their person and are left out',
+                 len(source) - len(with_partner), len(source))
+  dataset = grain.MapDataset.source(Subset(source, with_partner)).shuffle(seed=seed).repeat()
+  return dataset.random_map(WithReference(references, groups), seed=seed)
+
+
+class Subset:
+  """The examples of a random-access source at `indices`."""
+
+  def __init__(self, source, indices):
+    self.source, self.indices = source, indices
+
+  def __len__(self):
+    return len(self.indices)
+
+  def __getitem__(self, i):
+    return self.source[self.indices[i]]
+
+
+def reference_examples(source, count, references, same_identity=True):
+  """The first `count` examples with a fixed reference each (numpy generator [i]): {'hr', 'reference'}."""
+  check_features(source, ['image', 'identity'])
+  groups = photos_by_identity(references)
+  examples = [source[i] for i in range(min(count, len(source)))]
+  picked = [pick_reference(e, references, groups, np.random.default_rng([i]), same_identity)
+            for i, e in enumerate(examples)]
+  return {'hr': np.stack([e['image'] for e in examples]), 'reference': np.stack(picked)}
