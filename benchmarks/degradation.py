@@ -73,7 +73,8 @@ def scores(sr_real, real_lr, hr_real, sr_paired, hr_paired):
   """The table's columns for one method: outputs on real LR faces, then on bicubic-degraded HR faces."""
   swd = float(metrics.swd(sr_real, hr_real, jax.random.PRNGKey(0))[0])
   return {'swd': swd, 'lr_consistency': float(metrics.lr_consistency(sr_real, real_lr)),
-          'psnr_y': float(metrics.psnr_y(sr_paired, hr_paired, 4)), 'ssim_y': float(metrics.ssim_y(sr_paired, hr_paired, 4))}
+          'psnr_y': float(metrics.psnr_y(sr_paired, hr_paired, 4)),
+          'ssim_y': float(metrics.ssim_y(sr_paired, hr_paired, 4))}
 
 
 def main(argv):
