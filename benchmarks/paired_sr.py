@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import jax
-import numpy as np
 from absl import app, flags
 from PIL import Image
 

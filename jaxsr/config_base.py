@@ -50,6 +50,40 @@ def paired_sr_config():
   return c
 
 
+def reference_vae_config():
+  """SISR-VAE and RefSR-VAE (jaxsr/methods/reference_vae.py): x8 on 128x128 faces grouped by identity."""
+  c = base_config()
+  c.dataset = c.eval_dataset = 'identity_folder/celeba_ids'  # python -m jaxsr.data.build identity_folder ...
+  c.eval_split = 'val'  # evaluated faces
+  c.reference_split = 'train'  # where RefSR-VAE's evaluation references come from (other photos of the person)
+  c.image_size = 128
+  c.scale = 8
+  c.degradation = 'bicubic'
+  c.flip = True
+  c.batch_size = 16
+  c.num_steps = 100_000
+  c.eval_border = 8  # px left out of PSNR/SSIM, as the paper measures
+  c.diversity_samples = 4  # outputs with eps ~ N(0, 1) whose per-pixel std is the diversity
+  c.loss = ml_collections.ConfigDict(dict(l1=1.0, vgg=10.0, kl=1.0))
+  c.prior_std = 0.1  # the KL term's prior N(0, prior_std^2); SISR-VAE samples from it at test time
+  c.temperature = 1.0  # multiplies sigma at test time
+  c.vgg = ml_collections.ConfigDict(dict(weights='', layer='conv5_4', pool='avg'))
+  c.model = ml_collections.ConfigDict(dict(
+      encoder_widths=(128, 256, 512), features=64, head_features=(256, 128, 128), encoder_dense=(4096, 2048, 2048),
+      latent=1024, noise_dense=512, decoder_dense=(2048, 2048), decoder_channels=16, code_features=128,
+      up_features=32, optimizer=optimizer('adam', 1e-4, b1=0.9, b2=0.999)))
+  return c
+
+
+def tiny_reference_vae(c):
+  """configs/{sisr,refsr}_vae.py:tiny: small widths and a 16-wide latent."""
+  tiny(c)
+  c.model.update(encoder_widths=(8, 8, 16), features=8, head_features=(8, 8, 8), encoder_dense=(32,), latent=16,
+                 noise_dense=16, decoder_dense=(32,), decoder_channels=4, code_features=8, up_features=8)
+  c.diversity_samples = 2
+  return c
+
+
 def sibling_config(config_file, name, arg=''):
   """`get_config(arg)` of configs/<name>.py next to `config_file`: a variant config starts from its parent."""
   path = Path(config_file).with_name(f'{name}.py')

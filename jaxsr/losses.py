@@ -25,6 +25,22 @@ def feature_mse(features_x, features_y):
   return sum(mse(features_x[k], features_y[k]) for k in features_x) / len(features_x)
 
 
+def feature_l1(features_x, features_y):
+  """Mean over layers of the L1 distance between feature maps: RefSR-VAE's perceptual term."""
+  return sum(l1(features_x[k], features_y[k]) for k in features_x) / len(features_x)
+
+
+def gaussian_kl(mu, log_sigma, prior_std):
+  """KL(N(mu, sigma^2) || N(0, prior_std^2)) per latent dimension, averaged over dimensions and the batch:
+
+    log(prior_std / sigma) + (sigma^2 + mu^2) / (2 prior_std^2) - 1/2
+
+  The mean over dimensions (rather than the sum) keeps the term's weight independent of the latent size.
+  """
+  variance_ratio = jnp.exp(2.0 * log_sigma) / prior_std ** 2
+  return jnp.mean(0.5 * (variance_ratio + jnp.square(mu) / prior_std ** 2 - 1.0 - jnp.log(variance_ratio)))
+
+
 def bce_discriminator(real_logits, fake_logits):
   """Sigmoid cross-entropy: -mean log D(real) - mean log(1 - D(fake)) (Goodfellow et al. 2014)."""
   return (jnp.mean(optax.sigmoid_binary_cross_entropy(real_logits, jnp.ones_like(real_logits)))

@@ -3,7 +3,6 @@
 It knows nothing of GANs or VAEs: a method (jaxsr/methods) supplies its networks, data, one jitted train step
 that updates all of them, and what to show at evaluation.
 """
-import json
 import time
 from pathlib import Path
 

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxsr.models import discriminators, layers
+from jaxsr.models import discriminators
 from jaxsr.models.sr_generators import DCGANSRGenerator, SRResNet, SrezGenerator
 
 GENERATORS = {

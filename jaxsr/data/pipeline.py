@@ -76,15 +76,16 @@ def flip_landmarks(landmarks, width):
 
 class DegradedPair(grain.transforms.RandomMap):
   """HR image -> {'hr', 'lr'[, 'landmarks']}: an optional horizontal flip, then `degradation`
-  (jaxsr/data/degradations.py). With `landmarks_key`, the face's landmarks come along, flipped with it.
+  (jaxsr/data/degradations.py). With `landmarks_key`, the face's landmarks come along, flipped with it; the
+  features in `carry` (a reference photo) come along unchanged.
 
   The generator grain passes is seeded by the pipeline seed and the element's index, so a pair is the same in
   every run and after a resume, and a random-strength degradation differs from epoch to epoch.
   """
 
-  def __init__(self, key, degradation, scale, flip, landmarks_key=None):
+  def __init__(self, key, degradation, scale, flip, landmarks_key=None, carry=()):
     self.key, self.degrade, self.scale, self.flip = key, degradations.get(degradation), scale, flip
-    self.landmarks_key = landmarks_key
+    self.landmarks_key, self.carry = landmarks_key, carry
 
   def random_map(self, example, rng):
     hr = example[self.key]
@@ -95,7 +96,7 @@ class DegradedPair(grain.transforms.RandomMap):
     if self.landmarks_key:
       landmarks = example[self.landmarks_key]
       pair['landmarks'] = flip_landmarks(landmarks, hr.shape[1]) if flipped else landmarks
-    return pair
+    return {**pair, **{k: example[k] for k in self.carry}}
 
 
 def paired(source, key, degradation, scale, seed, flip=False, landmarks_key=None):
@@ -119,15 +120,18 @@ def paired_examples(source, count, key, degradation, scale, landmarks_key=None):
   Example i is degraded with numpy generator [i], so every run, method and tool sees the same LR inputs;
   'bicubic' is PIL's bicubic enlargement of 'lr', the baseline anyone can reproduce.
   """
-  degrade = degradations.get(degradation)
   keys = [key, landmarks_key] if landmarks_key else [key]
   check_features(source, keys)
   examples = first_examples(source, count, keys)
-  hr = examples[key]
-  lr = np.stack([degrade(image, np.random.default_rng([i]), scale) for i, image in enumerate(hr)])
-  bicubic = np.stack([degradations.upscale_bicubic(image, scale) for image in lr])
   extra = {'landmarks': examples[landmarks_key]} if landmarks_key else {}
-  return {'hr': hr, 'lr': lr, 'bicubic': bicubic, **extra}
+  return {**degraded(examples[key], degradation, scale), **extra}
+
+
+def degraded(hr, degradation, scale):
+  """Fixed {'hr', 'lr', 'bicubic'} of a batch of HR faces: LR i is made with numpy generator [i]."""
+  degrade = degradations.get(degradation)
+  lr = np.stack([degrade(image, np.random.default_rng([i]), scale) for i, image in enumerate(hr)])
+  return {'hr': hr, 'lr': lr, 'bicubic': np.stack([degradations.upscale_bicubic(image, scale) for image in lr])}
 
 
 def unpaired(first, second):
@@ -205,6 +209,12 @@ def reference_pairs(source, seed, references=None):
                  len(source) - len(with_partner), len(source))
   dataset = grain.MapDataset.source(Subset(source, with_partner)).shuffle(seed=seed).repeat()
   return dataset.random_map(WithReference(references, groups), seed=seed)
+
+
+def degraded_reference_pairs(source, degradation, scale, seed, flip=False):
+  """An endless stream of {'hr', 'lr', 'reference'}: `reference_pairs` with LR inputs made as `paired` makes them."""
+  return reference_pairs(source, seed).random_map(DegradedPair('hr', degradation, scale, flip, carry=('reference',)),
+                                                  seed=seed + 1)
 
 
 class Subset:

@@ -11,6 +11,8 @@ METHODS = {
     'srez': 'jaxsr.methods.srez:Srez',
     'dcgan_sr': 'jaxsr.methods.dcgan_sr:DCGANSR',
     'fsrnet': 'jaxsr.methods.fsrnet:FSRNet',  # also FSRGAN: configs/fsrnet.py:gan
+    'sisr_vae': 'jaxsr.methods.reference_vae:ConditionalVAE',
+    'refsr_vae': 'jaxsr.methods.reference_vae:RefSRVAE',
 }
 
 

@@ -1,0 +1,25 @@
+"""SISR-VAE (Liu, Siu & Chan, IEEE Access 2019; METHODS.md E): a conditional VAE for x8 face SR (16 -> 128) whose
+encoder sees the LR and, in training, the HR face; at test time z is drawn from the prior N(0, 0.1^2).
+
+    python -m jaxsr.data.build identity_folder --path=../shared/data/celeba_ids --name=celeba_ids \\
+        --crop=25,45,128,128                                   # the centre 128x128 face of 178x218 CelebA photos
+    python -m jaxsr.main --config=configs/sisr_vae.py --workdir=runs/sisr_vae
+    python -m jaxsr.main --config=configs/sisr_vae.py --workdir=runs/sisr_vae_x4 --config.scale=4
+    python -m jaxsr.main --config=configs/sisr_vae.py:tiny --workdir=runs/sisr_vae_tiny   # the embedded faces
+
+It reads only `image`, so any face dataset serves (--config.dataset=face_folder/<name> --config.eval_split=test).
+Without --config.vgg.weights (a VGG19 file from `python -m jaxsr.convert_vgg`) the perceptual term is off.
+Decided where the paper is silent: Adam at 1e-4, batch 16, the KL averaged over latent dimensions with weight 1.
+"""
+from jaxsr import config_base
+
+
+def get_config(arg=''):
+  c = config_base.reference_vae_config()
+  c.method = 'sisr_vae'
+  if arg == 'tiny':
+    config_base.tiny_reference_vae(c)
+    c.eval_split = 'test'
+  elif arg:
+    raise ValueError(f"configs/sisr_vae.py: unknown variant '{arg}' (known: tiny)")
+  return c

@@ -1,0 +1,164 @@
+"""SISR-VAE and RefSR-VAE (Liu, Siu & Chan, IEEE Access 2019; METHODS.md E): conditional VAEs for face SR, the
+second guided by a photo of the same person (jaxsr/models/vae.py). One network, `vae`, trained on
+
+  L = l1 * L1(SR, HR) + vgg * L1(phi(SR), phi(HR)) + kl * KL(N(mu, sigma^2) || N(0, prior_std^2))
+
+with phi VGG19's conv5_4 after average pooling (config.vgg; off, with a warning, without a weights file). No
+adversarial term. At test time z = mu + temperature * sigma * eps (SISR: mu = 0, sigma = prior_std).
+
+Evaluation, on 8-bit images: Y-channel PSNR and SSIM with an `eval_border` px border for the output, PIL bicubic
+and the x8 self-ensemble; for RefSR also with a reference photo of a different person (how much the right identity
+helps); sample diversity, the per-pixel standard deviation over `diversity_samples` outputs with eps ~ N(0, 1)
+instead of the noise drawn from the LR.
+"""
+import jax
+import jax.numpy as jnp
+from absl import logging
+
+from jaxsr import images, losses, metrics, optim, self_ensemble
+from jaxsr.data import pipeline
+from jaxsr.methods import base
+from jaxsr.models import vae, vgg
+
+LOSS_TERMS = ('l1', 'vgg', 'kl')
+STD_WHITE = 0.25  # the sample-std image is white from this std (in [-1, 1] units) up
+
+
+class ConditionalVAE(base.Method):
+  """SISR-VAE; `RefSRVAE` adds the reference photo."""
+
+  reference = False
+  eval_columns = ('LR', 'bicubic', 'output', 'sample std', 'HR')
+
+  def __init__(self, config):
+    super().__init__(config)
+    c = config
+    unknown = sorted(set(c.loss) - set(LOSS_TERMS))
+    if unknown:
+      raise ValueError(f'config.loss: unknown terms {unknown}; known: {LOSS_TERMS}')
+    for field, value, ok in (('prior_std', c.prior_std, c.prior_std > 0), ('temperature', c.temperature,
+                             c.temperature >= 0), ('diversity_samples', c.diversity_samples, c.diversity_samples > 1)):
+      if not ok:
+        raise ValueError(f'config.{field}: out of range, got {value}')
+    m = c.model
+    self.model = vae.ConditionalVAE(
+        c.scale, self.reference, tuple(m.encoder_widths), m.features, tuple(m.head_features),
+        tuple(m.encoder_dense), m.latent, m.noise_dense, tuple(m.decoder_dense), m.decoder_channels,
+        m.code_features, m.up_features, c.prior_std, self.dtype)
+    self.vgg = None
+    if c.loss.vgg and c.vgg.weights:
+      if c.vgg.layer not in vgg.LAYERS:
+        raise ValueError(f"config.vgg.layer: unknown '{c.vgg.layer}'; VGG19 has {', '.join(vgg.LAYERS)}")
+      self.vgg_params, preprocessing = vgg.load(c.vgg.weights, 'vgg.weights')
+      self.vgg = vgg.VGG19((c.vgg.layer,), preprocessing, c.vgg.pool, self.dtype)
+    elif c.loss.vgg:
+      logging.warning('config.vgg.weights is empty: the perceptual term (config.loss.vgg=%g) is off. Make a VGG19 '
+                      'file with `python -m jaxsr.convert_vgg` and set config.vgg.weights to train with it.',
+                      c.loss.vgg)
+
+  # Data: HR faces (and a reference photo of the same person), LR made on the host by `degradation`.
+
+  def train_data(self, data_dir):
+    c = self.config
+    source = pipeline.data_source(c.dataset, 'train', data_dir)
+    return pipeline.paired(source, 'image', c.degradation, c.scale, c.seed, c.flip)
+
+  def eval_data(self, data_dir):
+    c = self.config
+    return pipeline.paired_examples(pipeline.data_source(c.eval_dataset, c.eval_split, data_dir), c.eval_size,
+                                    'image', c.degradation, c.scale)
+
+  def guide(self, batch, hr):
+    """What the network sees besides the LR in training: SISR-VAE's encoder sees the HR face."""
+    del batch
+    return hr
+
+  def init_networks(self, rng, batch):
+    c = self.config
+    hr = images.to_float(batch['hr'])
+    n, h, w, _ = hr.shape
+    lr = jnp.zeros((n, h // c.scale, w // c.scale, 3))
+    return {'vae': base.Network.create(self.model, optim.make(c.model.optimizer), rng, lr, self.guide(batch, hr))}
+
+  def load_pretrained(self, state):
+    if self.vgg is not None:
+      state = state.replace(frozen={**state.frozen, 'vgg': self.vgg_params})
+    return state
+
+  # The loss and the step.
+
+  def loss(self, output, hr, frozen):
+    """The weighted terms of the module docstring; returns (total, {term: value})."""
+    w = self.config.loss
+    terms = {'l1': losses.l1(output['sr'], hr),
+             'kl': losses.gaussian_kl(output['mu'], output['log_sigma'], self.config.prior_std)}
+    if self.vgg is not None:
+      features = lambda x: self.vgg.apply({'params': frozen['vgg']}, x)  # noqa: E731
+      terms['vgg'] = losses.feature_l1(features(output['sr']), features(hr))
+    return sum(w[k] * v for k, v in terms.items()), terms
+
+  def train_step(self, state, batch, rng):
+    del rng  # the noise is drawn from the LR image (the paper's conditional sampling)
+    hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
+    net = state.nets['vae']
+
+    def loss(params):
+      output, _ = net(lr, self.guide(batch, hr), train=True, params=params)
+      value, terms = self.loss(output, hr, state.frozen)
+      return value, {'loss': value, **terms, 'sigma': jnp.mean(jnp.exp(output['log_sigma']))}
+
+    grads, terms = jax.grad(loss, has_aux=True)(net.params)
+    return state.replace(nets={'vae': net.update(grads, {})}), base.prefixed('vae', terms)
+
+  def upscale(self, state, lr, reference=None, eps=None):
+    """LR (and for RefSR the reference photo) in [-1, 1] -> SR in [-1, 1], at config.temperature."""
+    return state.nets['vae'](lr, reference, eps, self.config.temperature, train=False)['sr']
+
+  def evaluate(self, state, batch, rng):
+    c = self.config
+    hr, lr, bicubic = (images.to_float(batch[k]) for k in ('hr', 'lr', 'bicubic'))
+    reference = images.to_float(batch['reference']) if self.reference else None
+    guides = (reference,) if self.reference else ()
+    upscale = lambda x, *g, eps=None: metrics.quantize(self.upscale(state, x, *g, eps=eps))  # noqa: E731
+    outputs = {'output': upscale(lr, *guides), 'bicubic': bicubic,
+               'ensemble': metrics.quantize(self_ensemble.self_ensemble(upscale, lr, *guides))}
+    if self.reference:
+      outputs['wrong reference'] = upscale(lr, images.to_float(batch['wrong_reference']))
+    scalars = {}
+    for name, x in outputs.items():
+      scalars[f'psnr_y/{name}'] = metrics.psnr_y(x, hr, c.eval_border)
+      scalars[f'ssim_y/{name}'] = metrics.ssim_y(x, hr, c.eval_border)
+    noise = jax.random.normal(rng, (c.diversity_samples, lr.shape[0], c.model.latent))
+    samples = jnp.stack([upscale(lr, *guides, eps=eps) for eps in noise])
+    std = samples.std(axis=0).mean(-1, keepdims=True)
+    scalars['diversity/std'] = jnp.mean(std)
+    columns = {'LR': lr, 'HR': hr, 'sample std': jnp.tile(jnp.clip(std / STD_WHITE, 0, 1) * 2 - 1, 3), **outputs}
+    if self.reference:
+      columns['reference'] = reference
+    return {k: columns[k] for k in self.eval_columns}, scalars
+
+
+class RefSRVAE(ConditionalVAE):
+  """RefSR-VAE: trained on (face, another photo of the same person) pairs; evaluated with references from
+  `reference_split` and, as the control, with a reference of another person."""
+
+  reference = True
+  eval_columns = ('LR', 'bicubic', 'reference', 'output', 'wrong reference', 'sample std', 'HR')
+
+  def train_data(self, data_dir):
+    c = self.config
+    source = pipeline.data_source(c.dataset, 'train', data_dir)
+    return pipeline.degraded_reference_pairs(source, c.degradation, c.scale, c.seed, c.flip)
+
+  def eval_data(self, data_dir):
+    c = self.config
+    source = pipeline.data_source(c.eval_dataset, c.eval_split, data_dir)
+    references = pipeline.data_source(c.eval_dataset, c.reference_split, data_dir)
+    right = pipeline.reference_examples(source, c.eval_size, references)
+    wrong = pipeline.reference_examples(source, c.eval_size, references, same_identity=False)
+    return {**pipeline.degraded(right['hr'], c.degradation, c.scale), 'reference': right['reference'],
+            'wrong_reference': wrong['reference']}
+
+  def guide(self, batch, hr):
+    del hr
+    return images.to_float(batch['reference'])

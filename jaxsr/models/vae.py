@@ -1,0 +1,171 @@
+"""The conditional VAEs of Liu, Siu & Chan, "Reference Based Face Super-Resolution" (IEEE Access 2019; METHODS.md
+E, seed 001): SISR-VAE and RefSR-VAE. LR (N, h, w, 3) and a guide -> SR (N, h * scale, w * scale, 3).
+
+  LR-up  = bicubic x scale of LR
+  trunk  : conv3x3 64 twice; log2(scale) x (conv6x6 stride 2 pad 2, conv3x3), ReLUs    -> features at the LR side
+  latent : conv3x3 256, 128, 128; Dense 4096, 2048, 2048; Dense -> mu, log sigma (1024 each)
+  code   : conv1x1 128, conv3x3 64 of the encoder input's features                       -> the "input code"
+  eps    : Dense 512, Dense 1024 of the flattened LR (ReLUs), normalised per sample      -> noise drawn from the LR
+  z      = mu + temperature * sigma * eps
+  decoder: Dense 2048, 2048, h * w * 16 of z (ReLUs) -> (h, w, 16); conv3x3 64, PReLU; + code (RefSR) or
+           concat code (SISR); log2(scale) up-projection units; conv3x3 3;  SR = LR-up + that residual
+
+RefSR-VAE encodes LR-up + reference, in training and at test time. SISR-VAE encodes LR-up (the input code) and,
+in training, HR through the same trunk, the two feature maps concatenated for the latent head; at test time there
+is no HR, so mu = 0 and sigma = the prior's scale.
+"""
+import math
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from jaxsr.models import layers
+
+
+def sample(mu, log_sigma, eps, temperature=1.0):
+  """The reparameterised latent z = mu + temperature * sigma * eps (Kingma & Welling 2014)."""
+  return mu + temperature * jnp.exp(log_sigma) * eps
+
+
+class UpProjection(nn.Module):
+  """Up-projection unit of DBPN (Haris et al., CVPR 2018), x2, with the paper's 1x1 projections:
+
+    H0 = deconv(x);  L0 = conv(H0);  H1 = deconv(conv1x1(x) - L0);  out = conv1x1(H0) + H1
+
+  deconv and conv are 6x6 stride 2 (pad 2), a PReLU after each.
+  """
+  features: int = 32
+  dtype: layers.Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    prelu = lambda y: layers.activation('prelu')(y)  # noqa: E731  (a new slope per use)
+    # Caffe's deconv pad 2 is flax's transposed-conv padding k - 1 - 2 = 3: the output is exactly twice the input.
+    deconv = lambda: nn.ConvTranspose(self.features, (6, 6), (2, 2), ((3, 3), (3, 3)), dtype=self.dtype)  # noqa: E731
+    down = nn.Conv(self.features, (6, 6), (2, 2), ((2, 2), (2, 2)), dtype=self.dtype)
+    conv1x1 = lambda: nn.Conv(self.features, (1, 1), dtype=self.dtype)  # noqa: E731
+    h0 = prelu(deconv()(x))
+    l0 = prelu(down(h0))
+    h1 = prelu(deconv()(prelu(conv1x1()(x)) - l0))
+    return prelu(conv1x1()(h0)) + h1
+
+
+class Trunk(nn.Module):
+  """Image (N, H, W, 3) -> features (N, H / 2 ** len(widths), W / 2 ** len(widths), widths[-1])."""
+  widths: tuple[int, ...] = (128, 256, 512)
+  features: int = 64
+  dtype: layers.Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    conv = lambda f, k, s=1, p='SAME': nn.relu(nn.Conv(f, (k, k), (s, s), p, dtype=self.dtype)(x))  # noqa: E731
+    x = conv(self.features, 3)
+    x = conv(self.features, 3)
+    for width in self.widths:
+      x = conv(width, 6, 2, ((2, 2), (2, 2)))
+      x = conv(width, 3)
+    return x
+
+
+class LatentHead(nn.Module):
+  """Encoder features -> (mu, log sigma) of q(z | x): three convs, then dense layers to the latent size."""
+  conv_features: tuple[int, ...]
+  dense_features: tuple[int, ...]
+  latent: int
+  prior_std: float
+  dtype: layers.Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    """q(z | x) starts at the prior (zero kernels, log sigma's bias log prior_std): the KL term starts at 0
+    instead of swamping the reconstruction terms while the encoder is random."""
+    for f in self.conv_features:
+      x = nn.relu(nn.Conv(f, (3, 3), dtype=self.dtype)(x))
+    x = x.reshape(x.shape[0], -1)
+    for f in self.dense_features:
+      x = nn.relu(nn.Dense(f, dtype=self.dtype)(x))
+    zeros, log_prior = nn.initializers.zeros, nn.initializers.constant(math.log(self.prior_std))
+    mu = nn.Dense(self.latent, dtype=self.dtype, kernel_init=zeros, name='mu')(x)
+    log_sigma = nn.Dense(self.latent, dtype=self.dtype, kernel_init=zeros, bias_init=log_prior, name='log_sigma')(x)
+    return mu.astype(jnp.float32), log_sigma.astype(jnp.float32)
+
+
+class NoiseFromLR(nn.Module):
+  """The paper's conditional sampling: eps is a function of the LR image, normalised per sample to zero mean and
+  unit variance, so z = mu + sigma * eps depends on what is being super-resolved rather than on a random draw."""
+  hidden: int
+  latent: int
+  dtype: layers.Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, lr):
+    x = nn.relu(nn.Dense(self.hidden, dtype=self.dtype)(lr.reshape(lr.shape[0], -1).astype(self.dtype)))
+    eps = nn.relu(nn.Dense(self.latent, dtype=self.dtype)(x)).astype(jnp.float32)
+    return (eps - eps.mean(-1, keepdims=True)) / (eps.std(-1, keepdims=True) + 1e-5)
+
+
+class ConditionalVAE(nn.Module):
+  """SISR-VAE (`reference=False`) or RefSR-VAE (`reference=True`); see the module docstring.
+
+  Call with `guide` = the reference photo (RefSR), or the HR face while training SISR-VAE (None at its test time).
+  `eps` replaces the noise drawn from the LR (e.g. N(0, 1) samples for diversity); `temperature` scales sigma.
+  Returns {'sr': (N, H, W, 3) in [-1, 1] (unbounded), 'mu', 'log_sigma': (N, latent)}.
+  """
+  scale: int = 8
+  reference: bool = True
+  encoder_widths: tuple[int, ...] = (128, 256, 512)
+  features: int = 64
+  head_features: tuple[int, ...] = (256, 128, 128)
+  encoder_dense: tuple[int, ...] = (4096, 2048, 2048)
+  latent: int = 1024
+  noise_dense: int = 512
+  decoder_dense: tuple[int, ...] = (2048, 2048)
+  decoder_channels: int = 16
+  code_features: int = 128
+  up_features: int = 32
+  prior_std: float = 0.1
+  dtype: layers.Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, lr, guide=None, eps=None, temperature=1.0, train=False):
+    del train  # no BatchNorm or dropout: the same network in training and at test time
+    n, h, w, c = lr.shape
+    stages = round(math.log2(self.scale))
+    if 2 ** stages != self.scale or stages > len(self.encoder_widths):
+      raise ValueError(f'config.scale: {self.scale} is not a power of 2 up to {2 ** len(self.encoder_widths)}: the '
+                       f'encoder halves the image once per entry of config.model.encoder_widths')
+    if guide is None and self.reference:
+      raise ValueError('RefSR-VAE needs a reference photo')
+    lr_up = jax.image.resize(lr.astype(jnp.float32), (n, h * self.scale, w * self.scale, c), 'bicubic')
+    dense = lambda f, y: nn.relu(nn.Dense(f, dtype=self.dtype)(y))  # noqa: E731
+    conv = lambda f, k, y: nn.relu(nn.Conv(f, (k, k), dtype=self.dtype)(y))  # noqa: E731
+    # The latent head and the noise network run only in some modes, so they are named submodules: the layers
+    # after them keep the same names whichever ran.
+    trunk = Trunk(tuple(self.encoder_widths[-stages:]), self.features, self.dtype)
+
+    source = lr_up + guide if self.reference else lr_up
+    features = trunk(source.astype(self.dtype))
+    code = conv(self.features, 3, conv(self.code_features, 1, features))
+    if self.reference or guide is not None:
+      if not self.reference:  # SISR training: the HR's features beside the LR's, through the same trunk
+        features = jnp.concatenate([features, trunk(guide.astype(self.dtype))], axis=-1)
+      mu, log_sigma = LatentHead(self.head_features, self.encoder_dense, self.latent, self.prior_std, self.dtype,
+                                 name='latent')(features)
+    else:
+      mu = jnp.zeros((n, self.latent), jnp.float32)
+      log_sigma = jnp.full((n, self.latent), math.log(self.prior_std), jnp.float32)
+    if eps is None:
+      eps = NoiseFromLR(self.noise_dense, self.latent, self.dtype, name='noise')(lr)
+    z = sample(mu, log_sigma, eps, temperature)
+
+    x = z.astype(self.dtype)
+    for f in self.decoder_dense:
+      x = dense(f, x)
+    x = dense(h * w * self.decoder_channels, x).reshape(n, h, w, self.decoder_channels)
+    x = layers.activation('prelu')(nn.Conv(self.features, (3, 3), dtype=self.dtype)(x))
+    x = x + code if self.reference else jnp.concatenate([x, code], axis=-1)
+    for _ in range(stages):
+      x = UpProjection(self.up_features, self.dtype)(x)
+    residual = nn.Conv(3, (3, 3), dtype=self.dtype)(x).astype(jnp.float32)
+    return {'sr': lr_up + residual, 'mu': mu, 'log_sigma': log_sigma}
