@@ -25,6 +25,7 @@ import numpy as np
 from absl import app, flags
 from PIL import Image
 
+import common
 from jaxsr import config_base, images, methods, metrics, train
 from jaxsr.data import pipeline
 
@@ -42,18 +43,6 @@ _RESULTS = flags.DEFINE_string('results', str(REPO / 'benchmarks' / 'RESULTS.md'
 WIDTH_FIELDS = ('widths', 'up_widths', 'head_features', 'dense_features')
 
 
-def narrower(c, divisor):
-  """Every width field of every network sub-config divided by `divisor`."""
-  for net in ('generator', 'discriminator'):
-    for field in WIDTH_FIELDS:
-      if field in c.get(net, {}):
-        value = c[net][field]
-        c[net][field] = (tuple(max(1, w // divisor) for w in value) if isinstance(value, (tuple, list))
-                         else max(1, value // divisor))
-  if 'l2h' in c:
-    narrower(c.l2h, divisor)
-
-
 def run_config(name, steps, workdir):
   c = config_base.sibling_config(REPO / 'configs' / 'x.py', name)
   c.update(dataset=_HR.value, eval_dataset=_HR.value, lr_dataset=_LR.value, lr_feature='image',
@@ -61,7 +50,7 @@ def run_config(name, steps, workdir):
            eval_every=max(steps // 4, 1), checkpoint_every=max(steps // 4, 1), eval_size=64)
   if name == 'l2h':
     c.h2l_workdir = str(workdir / 'h2l')
-  narrower(c, _DIVISOR.value)
+  common.narrower(c, _DIVISOR.value, WIDTH_FIELDS)
   return c
 
 

@@ -19,6 +19,7 @@ import jax
 from absl import app, flags
 from PIL import Image
 
+import common
 from jaxsr import config_base, images, methods, parallel, train
 from jaxsr.checkpointing import Checkpointer
 from jaxsr.data import pipeline
@@ -43,19 +44,6 @@ def method_config(name, steps, workdir):
   return c
 
 
-def measure(config, state, method, eval_set, batch=50):
-  """Batch means of the method's evaluation scalars over eval_set, and the first 8 outputs."""
-  evaluate = jax.jit(method.evaluate)
-  sums, first = {}, None
-  for start in range(0, len(eval_set['hr']), batch):
-    chunk = {k: v[start:start + batch] for k, v in eval_set.items()}
-    outputs, scalars = jax.device_get(evaluate(state, chunk, jax.random.PRNGKey(0)))
-    first = outputs if first is None else first
-    for k, v in scalars.items():
-      sums[k] = sums.get(k, 0.0) + float(v) * len(chunk['hr'])
-  return {k: v / len(eval_set['hr']) for k, v in sums.items()}, first
-
-
 def main(argv):
   del argv
   workdir = Path(_WORKDIR.value).absolute()
@@ -74,7 +62,7 @@ def main(argv):
     checkpoints = Checkpointer(workdir / name / 'checkpoints', 1)
     state, _ = checkpoints.restore(checkpoints.latest_step(), state)
     checkpoints.close()
-    scores, outputs = measure(config, state, method, eval_set)
+    scores, outputs = common.measure(method, state, eval_set)
     if not rows:
       rows.append(('bicubic (PIL)', '-', '-', *(scores[f'{m}/bicubic'] for m in METRICS)))
       columns.update(LR=outputs['LR'], bicubic=outputs['bicubic'])
