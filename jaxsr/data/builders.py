@@ -100,8 +100,8 @@ class FaceFolderConfig(tfds.core.BuilderConfig):
   min_size: int = 0  # skip images whose shorter side is below this
   max_size: int = 0  # skip images whose longer side is above this (0: no limit)
   test_fraction: float = 0.05
-  # Five landmarks per face (FSRNet's priors): '' none, 'mtcnn' (detected while building; needs the `detect`
-  # extra), or a CelebA-style landmarks file naming the images by path under `path` or by file name.
+  # Five landmarks per face (FSRNet's priors): '' none, 'mtcnn' (detected while building, by jaxsr/data/mtcnn.py),
+  # or a CelebA-style landmarks file naming the images by path under `path` or by file name.
   landmarks: str = ''
 
 

@@ -1,8 +1,5 @@
-"""Face boxes and five landmarks: from MTCNN (Zhang et al. 2016) or from a landmarks file that comes with a dataset.
-
-MTCNN comes from the `mtcnn` package, which ships its weights and runs on TensorFlow (`pip install -e
-".[detect]"`). It is imported only when a dataset is built with detection: training never needs TensorFlow.
-"""
+"""Face boxes and five landmarks: from MTCNN (Zhang et al. 2016; jaxsr/data/mtcnn.py, in JAX with the weights of
+the `mtcnn` package) or from a landmarks file that comes with a dataset."""
 import dataclasses
 from pathlib import Path
 
@@ -21,19 +18,8 @@ class Face:
 
 def mtcnn_detector(min_face_size=20):
   """A function: uint8 RGB image (h, w, 3) -> [Face], most confident first."""
-  try:
-    from mtcnn import MTCNN
-  except ImportError as e:
-    raise ImportError('face detection needs the mtcnn package and TensorFlow: pip install -e ".[detect]"') from e
-  mtcnn = MTCNN()
-
-  def detect(image):
-    found = mtcnn.detect_faces(np.asarray(image), min_face_size=min_face_size)
-    faces = [Face(tuple(float(v) for v in d['box']), float(d['confidence']),
-                  np.array([d['keypoints'][k] for k in KEYPOINTS], np.float32)) for d in found]
-    return sorted(faces, key=lambda f: -f.confidence)
-
-  return detect
+  from jaxsr.data import mtcnn  # jax and the weights load only when a build detects faces
+  return mtcnn.MTCNN(min_face_size).detect
 
 
 def read_landmarks_file(path):
