@@ -171,8 +171,8 @@ class MTCNN:
   def _refine(self, name, image, boxes, threshold, size):
     crops = _crops(image, _square(boxes), size)
     count = 2 ** int(np.ceil(np.log2(max(len(crops), 16))))  # batch sizes that are powers of 2: few compilations
-    out = jax.device_get(self._nets[name](self.weights[name], np.pad(crops, ((0, count - len(crops)),) + ((0, 0),) * 3)))
-    out = {k: v[:len(crops)] for k, v in out.items()}
+    padded = np.pad(crops, ((0, count - len(crops)), (0, 0), (0, 0), (0, 0)))
+    out = {k: v[:len(crops)] for k, v in jax.device_get(self._nets[name](self.weights[name], padded)).items()}
     kept = out['score'] > threshold
     return _square(boxes)[kept], {k: v[kept] for k, v in out.items()}
 
