@@ -21,7 +21,7 @@ _CROP = flags.DEFINE_string('crop', None, "'center', 'none' or 'x,y,w,h' (defaul
 _MIN_SIZE = flags.DEFINE_integer('min_size', None, 'Skip images whose shorter side is smaller.')
 _MAX_SIZE = flags.DEFINE_integer('max_size', None, 'Skip images whose longer side is larger (0: no limit).')
 _TEST_FRACTION = flags.DEFINE_float('test_fraction', None, 'Fraction of files held out as the test split.')
-_LANDMARKS = flags.DEFINE_string('landmarks', None, "face_folder: 'mtcnn' (detect; needs the detect extra) or a "
+_LANDMARKS = flags.DEFINE_string('landmarks', None, "face_folder: 'mtcnn' (detected by jaxsr's MTCNN) or a "
                                  "CelebA-style landmarks file; stores five landmarks per face.")
 _CONFIG = flags.DEFINE_string('config', None, 'procedural_faces only: builder config (default or tiny).')
 

@@ -1,0 +1,166 @@
+"""From wild photos to the HR and LR face sets of Bulat et al. (ECCV 2018, seed 000 section 1).
+
+    python -m jaxsr.data.prepare --photos=../shared/data/wild_photos --out=/tmp/wild --name=wild
+
+Runs a face detector (MTCNN, jaxsr/data/mtcnn.py) over every photo under --photos and keeps detections with
+confidence above --min_confidence (0.8). Faces whose box has a shorter side of at least --hr_min_side (64) px are
+aligned by their five landmarks to where CelebA's average landmarks fall in the celeba_hr crop, at --hr_size, and
+form the HR set; faces whose longer side is at most --lr_max_side (36) px are cropped as detected and form the real
+LR set. Faces in between are counted and left out, as in the paper. Writes
+
+    <out>/hr/*.png, <out>/hr/landmarks.txt     aligned HR faces and their landmarks (CelebA's file format)
+    <out>/lr/*.png                             LR face crops
+    <out>/contact_sheet.png, <out>/summary.json
+    face_folder/<name>, lr_face_folder/<name>  tfds datasets in --data_dir, for --config.dataset / lr_dataset
+"""
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import tqdm
+from absl import app, flags, logging
+from PIL import Image
+
+from jaxsr import images
+from jaxsr.data import builders, face_detection, pipeline
+
+# CelebA's mean aligned landmarks (178x218 photos), in the 64x64 celeba_hr crop (half size, box 12,22,64,64), as
+# fractions of the side: HR faces from wild photos line up with celeba_hr faces.
+TEMPLATE = np.array([[0.352, 0.523], [0.648, 0.531], [0.5, 0.711], [0.375, 0.844], [0.625, 0.844]], np.float32)
+
+
+def similarity(source, target):
+  """The 2x3 similarity transform (rotation, uniform scale, shift) taking `source` points closest to `target`,
+  in the least-squares sense (Umeyama 1991)."""
+  mu_s, mu_t = source.mean(0), target.mean(0)
+  s, t = source - mu_s, target - mu_t
+  u, d, vt = np.linalg.svd(t.T @ s / len(source))
+  sign = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
+  rotation = u @ sign @ vt
+  scale = np.trace(np.diag(d) @ sign) / s.var(0).sum()
+  return np.hstack([scale * rotation, (mu_t - scale * rotation @ mu_s)[:, None]])
+
+
+def align(image, landmarks, size):
+  """A PIL image and its (5, 2) landmarks -> (size x size uint8 face aligned to TEMPLATE, its landmarks).
+
+  A face much larger than `size` is first shrunk by an integer box filter, so the bicubic warp never skips
+  pixels."""
+  matrix = similarity(landmarks, TEMPLATE * size)
+  factor = max(1, int(1.0 / np.sqrt(abs(np.linalg.det(matrix[:, :2])))))
+  if factor > 1:
+    image, landmarks = image.reduce(factor), (landmarks + 0.5) / factor - 0.5
+    matrix = similarity(landmarks, TEMPLATE * size)
+  inverse = np.linalg.inv(np.vstack([matrix, [0, 0, 1]]))[:2]
+  aligned = image.transform((size, size), Image.AFFINE, inverse.ravel().tolist(), Image.BICUBIC)
+  return np.asarray(aligned), (landmarks @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32)
+
+
+def sort_face(face, min_confidence, hr_min_side, lr_max_side):
+  """'hr', 'lr', or why the detection is left out: 'low_confidence', 'between_sizes'."""
+  _, _, w, h = face.box
+  if face.confidence < min_confidence:
+    return 'low_confidence'
+  if min(w, h) >= hr_min_side:
+    return 'hr'
+  if max(w, h) <= lr_max_side:
+    return 'lr'
+  return 'between_sizes'
+
+
+def prepare(photos, out, detect, hr_size=64, min_confidence=0.8, hr_min_side=64, lr_max_side=36):
+  """Detects, sorts and writes the faces of every photo under `photos` into `out`; returns the counts."""
+  out = Path(out)
+  (out / 'hr').mkdir(parents=True, exist_ok=True)
+  (out / 'lr').mkdir(parents=True, exist_ok=True)
+  files = sorted(p for p in Path(photos).rglob('*') if p.suffix.lower() in builders.IMAGE_SUFFIXES)
+  if not files:
+    raise FileNotFoundError(f'no {"/".join(builders.IMAGE_SUFFIXES)} photos under {photos}')
+  counts = dict.fromkeys(('photos', 'unreadable', 'faces', 'hr', 'lr', 'low_confidence', 'between_sizes'), 0)
+  landmark_lines, sheet = [], {'hr': [], 'lr': []}
+  start = time.perf_counter()
+  for path in tqdm.tqdm(files, desc='detecting faces', unit='photo'):
+    counts['photos'] += 1
+    try:
+      with Image.open(path) as im:
+        photo = im.convert('RGB')
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+      logging.warning('skipping unreadable %s (%s)', path, e)
+      counts['unreadable'] += 1
+      continue
+    stem = str(path.relative_to(photos).with_suffix('')).replace('/', '_')
+    for k, face in enumerate(detect(np.asarray(photo))):
+      counts['faces'] += 1
+      kind = sort_face(face, min_confidence, hr_min_side, lr_max_side)
+      counts[kind] += 1
+      name = f'{stem}_{k}.png'
+      if kind == 'hr':
+        aligned, landmarks = align(photo, face.landmarks, hr_size)
+        Image.fromarray(aligned).save(out / 'hr' / name)
+        landmark_lines.append(f'{name} ' + ' '.join(f'{v:.2f}' for v in landmarks.ravel()))
+        sheet['hr'].append(aligned)
+      elif kind == 'lr':
+        x, y, w, h = (int(round(v)) for v in face.box)
+        crop = photo.crop((x, y, x + w, y + h))
+        crop.save(out / 'lr' / name)
+        sheet['lr'].append(np.asarray(crop.resize((hr_size, hr_size), Image.NEAREST)))
+  counts['seconds'] = round(time.perf_counter() - start, 1)
+  (out / 'hr' / 'landmarks.txt').write_text('\n'.join(landmark_lines) + '\n')
+  (out / 'summary.json').write_text(json.dumps(counts, indent=2))
+  write_contact_sheet(sheet, out / 'contact_sheet.png')
+  return counts
+
+
+def write_contact_sheet(faces, path, columns=8):
+  """Up to 8 rows of kept faces: HR rows first, then LR rows (enlarged without smoothing)."""
+  tiles = [f for kind in ('hr', 'lr') for f in faces[kind][:4 * columns]]
+  if not tiles:
+    return
+  tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % columns)
+  stacked = images.to_float(np.stack(tiles)).reshape(-1, columns, *tiles[0].shape)
+  Image.fromarray(images.grid({c: stacked[:, c] for c in range(columns)}, rows=len(stacked))).save(path)
+
+
+def build_datasets(out, name, data_dir, hr_size):
+  """face_folder/<name> (with landmarks) and lr_face_folder/<name> from the folders `prepare` wrote."""
+  built = {}
+  for cls, folder, extra in ((builders.FaceFolder, 'hr', {'image_size': hr_size, 'crop': 'none',
+                                                         'landmarks': str(Path(out) / 'hr' / 'landmarks.txt')}),
+                             (builders.LrFaceFolder, 'lr', {})):
+    if not any((Path(out) / folder).glob('*.png')):
+      logging.warning('no %s faces: %s/%s not built', folder.upper(), cls.__name__, name)
+      continue
+    config = cls.BUILDER_CONFIG_CLS(name=name, path=str(Path(out) / folder), **extra)
+    builder = pipeline.make_builder(cls, data_dir, config=config)
+    builder.download_and_prepare()
+    built[builder.name + '/' + name] = {s: builder.info.splits[s].num_examples for s in builder.info.splits}
+  return built
+
+
+_PHOTOS = flags.DEFINE_string('photos', None, 'Folder of photos (searched recursively).')
+_OUT = flags.DEFINE_string('out', None, 'Where the face crops, contact sheet and summary go.')
+_NAME = flags.DEFINE_string('name', None, 'Dataset name: face_folder/<name> and lr_face_folder/<name>.')
+_DATA_DIR = flags.DEFINE_string('data_dir', None, 'tfds data dir (default: $TFDS_DATA_DIR or ~/tensorflow_datasets).')
+_HR_SIZE = flags.DEFINE_integer('hr_size', 64, 'Side of the aligned HR faces.')
+_MIN_CONFIDENCE = flags.DEFINE_float('min_confidence', 0.8, 'Detections below this are left out.')
+_HR_MIN_SIDE = flags.DEFINE_integer('hr_min_side', 64, 'HR faces: shorter box side at least this (px).')
+_LR_MAX_SIDE = flags.DEFINE_integer('lr_max_side', 36, 'LR faces: longer box side at most this (px).')
+_MIN_FACE = flags.DEFINE_integer('min_face_size', 12, "The detector's smallest face (px); LR faces are small.")
+
+
+def main(argv):
+  del argv
+  if not (_PHOTOS.value and _OUT.value and _NAME.value):
+    raise app.UsageError('--photos, --out and --name are required')
+  detect = face_detection.mtcnn_detector(_MIN_FACE.value)
+  counts = prepare(_PHOTOS.value, _OUT.value, detect, _HR_SIZE.value, _MIN_CONFIDENCE.value, _HR_MIN_SIDE.value,
+                   _LR_MAX_SIDE.value)
+  print('faces:', json.dumps(counts))
+  built = build_datasets(_OUT.value, _NAME.value, _DATA_DIR.value or pipeline.default_data_dir(), _HR_SIZE.value)
+  print('datasets:', json.dumps(built))
+  print(f'contact sheet: {Path(_OUT.value) / "contact_sheet.png"}')
+
+
+if __name__ == '__main__':
+  app.run(main)
