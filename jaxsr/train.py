@@ -101,16 +101,17 @@ def train_and_evaluate(config, workdir, devices=None):
   return state
 
 
-def init_state(method, mesh, seed, batch):
-  """Every network of `method`, initialised for `batch` directly into the replicated sharding, then whatever
-  the method loads from files (frozen networks, pretrained weights)."""
+def init_state(method, mesh, seed, batch, pretrained=True):
+  """Every network of `method`, initialised for `batch` directly into the replicated sharding, then (unless
+  `pretrained` is False: inference from a checkpoint) what the method loads from files (frozen networks,
+  pretrained weights)."""
   def init(rng, batch):
     init_rng, train_rng = jax.random.split(rng)
     return TrainState(step=np.int32(0), rng=train_rng, nets=method.init_networks(init_rng, batch))
 
   replicated = parallel.replicated(mesh)
   state = jax.jit(init, out_shardings=replicated)(jax.random.PRNGKey(seed), batch)
-  return jax.device_put(method.load_pretrained(state), replicated)
+  return jax.device_put(method.load_pretrained(state), replicated) if pretrained else state
 
 
 def make_train_step(method, mesh):

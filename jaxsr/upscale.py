@@ -1,0 +1,126 @@
+"""Super-resolves face crops or whole photos with a trained run.
+
+    python -m jaxsr.upscale --run=runs/srresnet --input=faces/ --output=out/          # newest checkpoint
+    python -m jaxsr.upscale --run=runs/srresnet --step=50000 --input=group.jpg --output=out/
+    python -m jaxsr.upscale --run=runs/refsr_vae --input=lr/ --reference=me.jpg --output=out/
+
+A face crop is resized to the run's LR side (image_size / scale, bicubic) and super-resolved. In a whole photo
+MTCNN finds the faces; each is cut out as a square of `margin` x its box, super-resolved, and pasted into the
+photo enlarged by bicubic x scale under a mask that fades over the outer `feather` of the square, so no seam
+shows. `--mode=auto` treats images no larger than 4 LR sides as crops and others as photos.
+"""
+from pathlib import Path
+
+import numpy as np
+import tqdm
+from absl import app, flags, logging
+from PIL import Image
+
+from jaxsr import inference
+from jaxsr.data import builders, face_detection
+
+_RUN = flags.DEFINE_string('run', None, 'A training run directory.')
+_STEP = flags.DEFINE_integer('step', None, 'Checkpoint step (default: the newest).')
+_INPUT = flags.DEFINE_string('input', None, 'An image or a folder of images (searched recursively).')
+_OUTPUT = flags.DEFINE_string('output', None, 'Folder for the results (PNG, same relative names).')
+_MODE = flags.DEFINE_enum('mode', 'auto', ['auto', 'crop', 'photo'], 'Face crops, whole photos, or decide by size.')
+_REFERENCE = flags.DEFINE_string('reference', None, 'RefSR-VAE: a photo of the same person.')
+_BATCH = flags.DEFINE_integer('batch_size', 64, 'Faces super-resolved at once.')
+_MARGIN = flags.DEFINE_float('margin', 1.3, 'Photos: side of the square cut around a face, over its box side.')
+_FEATHER = flags.DEFINE_float('feather', 0.15, 'Photos: fraction of the square over which the pasted face fades.')
+
+
+def to_lr(image, side):
+  """A PIL face crop -> uint8 (side, side, 3), bicubic."""
+  return np.asarray(image.convert('RGB').resize((side, side), Image.BICUBIC))
+
+
+def upscale_faces(model, faces, reference=None, batch_size=64):
+  """uint8 (N, s, s, 3) LR faces -> uint8 SR faces, in batches of one size (the last one padded), so one shape
+  compiles."""
+  faces = np.asarray(faces)
+  size, out = min(batch_size, len(faces)), []
+  for start in range(0, len(faces), max(size, 1)):
+    chunk = faces[start:start + size]
+    padded = np.concatenate([chunk, np.repeat(chunk[-1:], size - len(chunk), 0)])
+    refs = None if reference is None else np.repeat(reference[None], size, 0)
+    out.append(model.upscale(padded, refs)[:len(chunk)])
+  return np.concatenate(out) if out else np.zeros((0,), np.uint8)
+
+
+def feather_mask(side, feather):
+  """(side, side) weights: 1 inside, a linear fade to 0 over the outer `feather` of each edge."""
+  ramp = np.clip((np.minimum(np.arange(side), np.arange(side)[::-1]) + 0.5) / max(feather * side, 1e-6), 0, 1)
+  return np.minimum(ramp[:, None], ramp[None, :])
+
+
+def upscale_photo(model, photo, detect, reference=None, margin=1.3, feather=0.15, batch_size=64):
+  """A PIL photo -> (uint8 photo enlarged x scale with every detected face super-resolved, number of faces)."""
+  scale, lr_side = model.scale, model.config.image_size // model.scale
+  canvas = np.asarray(photo.resize((photo.width * scale, photo.height * scale), Image.BICUBIC), np.float32)
+  boxes = []
+  for face in detect(np.asarray(photo)):
+    x, y, w, h = face.box
+    side = margin * max(w, h)
+    boxes.append((x + w / 2 - side / 2, y + h / 2 - side / 2, side))
+  crops = np.stack([to_lr(photo.crop((round(x), round(y), round(x + s), round(y + s))), lr_side)
+                    for x, y, s in boxes]) if boxes else np.zeros((0, lr_side, lr_side, 3), np.uint8)
+  for (x, y, s), sr in zip(boxes, upscale_faces(model, crops, reference, batch_size)):
+    x0, y0, side = round(x * scale), round(y * scale), round(s * scale)
+    face = np.asarray(Image.fromarray(sr).resize((side, side), Image.BICUBIC), np.float32)
+    weight = feather_mask(side, feather)[..., None]
+    top, left = max(0, -y0), max(0, -x0)  # the part of the square inside the canvas
+    bottom, right = min(side, canvas.shape[0] - y0), min(side, canvas.shape[1] - x0)
+    region = canvas[y0 + top:y0 + bottom, x0 + left:x0 + right]
+    w = weight[top:bottom, left:right]
+    region[...] = w * face[top:bottom, left:right] + (1 - w) * region
+  return np.clip(np.round(canvas), 0, 255).astype(np.uint8), len(boxes)
+
+
+def main(argv):
+  del argv
+  if not (_RUN.value and _INPUT.value and _OUTPUT.value):
+    raise app.UsageError('--run, --input and --output are required')
+  model = inference.load(_RUN.value, _STEP.value)
+  lr_side = model.config.image_size // model.scale
+  logging.info('%s at step %d: x%d, %d px LR faces', model.config.method, model.step, model.scale, lr_side)
+  reference = None
+  if _REFERENCE.value:
+    size = model.config.image_size
+    reference = np.asarray(Image.open(_REFERENCE.value).convert('RGB').resize((size, size), Image.BICUBIC))
+  source, output = Path(_INPUT.value), Path(_OUTPUT.value)
+  files = [source] if source.is_file() else sorted(
+      p for p in source.rglob('*') if p.suffix.lower() in builders.IMAGE_SUFFIXES)
+  if not files:
+    raise FileNotFoundError(f'no images at {source}')
+  detect = None
+  counts = {'crops': 0, 'photos': 0, 'faces in photos': 0, 'unreadable': 0}
+  crops, crop_names = [], []
+  for path in tqdm.tqdm(files, desc='upscaling', unit='image'):
+    try:
+      with Image.open(path) as im:
+        image = im.convert('RGB')
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+      logging.warning('skipping unreadable %s (%s)', path, e)
+      counts['unreadable'] += 1
+      continue
+    name = (path.relative_to(source) if source.is_dir() else Path(path.name)).with_suffix('.png')
+    (output / name).parent.mkdir(parents=True, exist_ok=True)
+    as_crop = _MODE.value == 'crop' or (_MODE.value == 'auto' and max(image.size) <= 4 * lr_side)
+    if as_crop:
+      crops.append(to_lr(image, lr_side))
+      crop_names.append(name)
+      counts['crops'] += 1
+    else:
+      detect = detect or face_detection.mtcnn_detector(min_face_size=12)
+      result, found = upscale_photo(model, image, detect, reference, _MARGIN.value, _FEATHER.value, _BATCH.value)
+      Image.fromarray(result).save(output / name)
+      counts['photos'] += 1
+      counts['faces in photos'] += found
+  for name, sr in zip(crop_names, upscale_faces(model, crops, reference, _BATCH.value)):
+    Image.fromarray(sr).save(output / name)
+  print(f'wrote {counts["crops"] + counts["photos"]} images to {output}: {counts}')
+
+
+if __name__ == '__main__':
+  app.run(main)
