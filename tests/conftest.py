@@ -98,3 +98,12 @@ def identity_data(data_dir, tmp_path_factory):
   config = builders.IdentityFolderConfig(name='ids', path=str(root), image_size=64)
   pipeline.make_builder(builders.IdentityFolder, data_dir, config=config).download_and_prepare()
   return 'identity_folder/ids'
+
+
+@pytest.fixture(scope='session')
+def srresnet_run(data_dir, tmp_path_factory):
+  """A run directory of configs/srresnet.py:tiny trained for 2 steps."""
+  from jaxsr import train
+  run = tmp_path_factory.mktemp('runs') / 'srresnet'
+  train.train_and_evaluate(tiny('srresnet', data_dir, num_steps=2, checkpoint_every=2, eval_every=2), run)
+  return run

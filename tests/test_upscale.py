@@ -3,16 +3,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import tiny
-from jaxsr import inference, train, upscale
+from jaxsr import inference, upscale
 from jaxsr.data.face_detection import Face
-
-
-@pytest.fixture(scope='module')
-def srresnet_run(data_dir, tmp_path_factory):
-  run = tmp_path_factory.mktemp('runs') / 'srresnet'
-  train.train_and_evaluate(tiny('srresnet', data_dir, num_steps=2, checkpoint_every=2, eval_every=2), run)
-  return run
 
 
 def test_a_run_upscales_crops_at_its_scale(srresnet_run):

@@ -1,0 +1,194 @@
+"""Compares trained runs and baselines on one test set: metrics.csv, metrics.md, grid.png and TensorBoard in --out.
+
+    python -m jaxsr.evaluate --runs=runs/srresnet,runs/l2h --hr_dir=faces/ --out=eval/     # LR made by bicubic
+    python -m jaxsr.evaluate --runs=runs/l2h --dataset=face_folder/celeba_hr --data_dir=/tmp/realdata --out=eval/
+    python -m jaxsr.evaluate --runs=runs/l2h --lr_dir=wider_lr/ --hr_dir=faces/ --out=eval_real/  # no ground truth
+
+Test sets. --hr_dir (or --dataset, its test split): HR faces, centre-cropped to a square and resized to the runs'
+image_size with PIL BICUBIC; LR inputs made from them by --degradation (`bicubic`: PIL Image.resize(BICUBIC),
+antialiased, to 1/scale). --lr_dir: real LR faces resized to the LR side with PIL BICUBIC; with --hr_dir, files of
+the same name are pairs as they are, and when no name matches, the HR faces are only the reference set for the SWD.
+
+Rows: every run, and --baseline `bicubic`: PIL 10+ Image.resize((scale w, scale h), Image.BICUBIC) of each uint8
+LR face (Keys a = -0.5), no crop, so anyone with PIL gets the same numbers from the same folders.
+Columns: PSNR and SSIM on RGB and on Y (BT.601, a border of `scale` px cropped), LR consistency (PSNR of the
+bicubic downscale of the output against the input), SWD (x 1e3) between the outputs and the HR set, parameters,
+and inference images/s (after compilation).
+"""
+import csv
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+from absl import app, flags, logging
+from PIL import Image
+
+from jaxsr import images, inference, metrics, summary
+from jaxsr.data import builders, degradations, pipeline
+
+PAIRED = ('psnr', 'ssim', 'psnr_y', 'ssim_y')
+COLUMNS = ('method', 'step', *PAIRED, 'lr_consistency', 'swd', 'parameters', 'images_per_second')
+
+
+def read_folder(folder, size):
+  """{file name relative to folder: uint8 (size, size, 3)}, centre square crops; unreadable files are skipped and
+  counted in the log."""
+  faces, skipped = {}, 0
+  for path in sorted(p for p in Path(folder).rglob('*') if p.suffix.lower() in builders.IMAGE_SUFFIXES):
+    try:
+      with Image.open(path) as im:
+        image = im.convert('RGB')
+    except (OSError, ValueError, Image.DecompressionBombError):
+      skipped += 1
+      continue
+    side = min(image.size)
+    box = ((image.width - side) // 2, (image.height - side) // 2)
+    image = image.crop((*box, box[0] + side, box[1] + side)).resize((size, size), Image.BICUBIC)
+    faces[str(path.relative_to(folder).with_suffix(''))] = np.asarray(image)
+  if skipped:
+    logging.warning('%s: skipped %d unreadable files', folder, skipped)
+  if not faces:
+    raise FileNotFoundError(f'no readable images under {folder}')
+  return faces
+
+
+def test_set(size, scale, hr_dir=None, lr_dir=None, dataset=None, data_dir=None, degradation='bicubic', limit=0):
+  """{'lr': uint8 LR inputs, 'hr': ground truth or None, 'reference': the HR set for the SWD}."""
+  if dataset:
+    hr = pipeline.first_examples(pipeline.data_source(dataset, 'test', data_dir), limit or 10 ** 9, ['image'])['image']
+    if hr.shape[1] != size:
+      hr = np.stack([np.asarray(Image.fromarray(x).resize((size, size), Image.BICUBIC)) for x in hr])
+    hr_faces = dict(enumerate(hr))
+  else:
+    hr_faces = read_folder(hr_dir, size) if hr_dir else {}
+  if lr_dir:
+    lr_faces = read_folder(lr_dir, size // scale)
+    shared = sorted(set(lr_faces) & set(hr_faces))
+    if shared:
+      names = shared[:limit] if limit else shared
+      return {'lr': np.stack([lr_faces[n] for n in names]), 'hr': np.stack([hr_faces[n] for n in names]),
+              'reference': np.stack([hr_faces[n] for n in names])}
+    names = sorted(lr_faces)[:limit] if limit else sorted(lr_faces)
+    reference = np.stack(list(hr_faces.values())) if hr_faces else None
+    return {'lr': np.stack([lr_faces[n] for n in names]), 'hr': None, 'reference': reference}
+  if not hr_faces:
+    raise ValueError('name a test set: --hr_dir, --dataset, or --lr_dir')
+  hr = np.stack([hr_faces[n] for n in sorted(hr_faces)][:limit or None])
+  degrade = degradations.get(degradation)
+  lr = np.stack([degrade(x, np.random.default_rng([i]), scale) for i, x in enumerate(hr)])
+  return {'lr': lr, 'hr': hr, 'reference': hr}
+
+
+def score(sr, lr, hr, reference, scale):
+  """The metric columns for one method's uint8 outputs."""
+  f = images.to_float
+  row = {'lr_consistency': float(metrics.lr_consistency(f(sr), f(lr)))}
+  if hr is not None:
+    row.update(psnr=float(metrics.psnr(f(sr), f(hr))), ssim=float(metrics.ssim(f(sr), f(hr))),
+               psnr_y=float(metrics.psnr_y(f(sr), f(hr), scale)), ssim_y=float(metrics.ssim_y(f(sr), f(hr), scale)))
+  if reference is not None:
+    count = min(len(sr), len(reference))
+    row['swd'] = float(metrics.swd(f(sr[:count]), f(reference[:count]), jax.random.PRNGKey(0))[0])
+  return row
+
+
+def run_model(model, lr, batch_size):
+  """(uint8 outputs, images/s after a compiling first batch)."""
+  first = model.upscale(lr[:batch_size])
+  start = time.perf_counter()
+  rest = [model.upscale(lr[i:i + batch_size]) for i in range(batch_size, len(lr), batch_size)]
+  seconds = time.perf_counter() - start
+  timed = len(lr) - len(first)
+  return np.concatenate([first, *rest]), (timed / seconds if timed else float('nan'))
+
+
+def evaluate(runs, baselines, data, scale, batch_size=50):
+  """Rows of COLUMNS for every baseline and run, and the grid's columns."""
+  rows, columns = [], {'LR': images.to_float(data['lr'][:8])}
+  for name in baselines:
+    if name != 'bicubic':
+      raise ValueError(f"--baseline: unknown '{name}' (known: bicubic)")
+    sr = np.stack([degradations.upscale_bicubic(x, scale) for x in data['lr']])
+    rows.append({'method': 'bicubic (PIL)', 'step': '', **score(sr, data['lr'], data['hr'], data['reference'], scale)})
+    columns['bicubic'] = images.to_float(sr[:8])
+  for model in runs:
+    sr, rate = run_model(model, data['lr'], batch_size)
+    rows.append({'method': f'{model.run.name} ({model.config.method})', 'step': model.step,
+                 **score(sr, data['lr'], data['hr'], data['reference'], scale), 'parameters': model.parameters,
+                 'images_per_second': rate})
+    columns[model.run.name] = images.to_float(sr[:8])
+  if data['hr'] is not None:
+    columns['HR'] = images.to_float(data['hr'][:8])
+  return rows, columns
+
+
+def write(rows, columns, out, title):
+  """metrics.csv, metrics.md, grid.png and TensorBoard (the table as text, the grid as an image) in `out`."""
+  out = Path(out)
+  out.mkdir(parents=True, exist_ok=True)
+  present = [c for c in COLUMNS if any(c in r for r in rows)]
+  with open(out / 'metrics.csv', 'w', newline='') as f:
+    writer = csv.DictWriter(f, present)
+    writer.writeheader()
+    writer.writerows({c: r.get(c, '') for c in present} for r in rows)
+
+  def cell(value, column):
+    if value in ('', None):
+      return ''
+    if column in ('psnr', 'psnr_y', 'lr_consistency', 'swd'):
+      return f'{value:.2f}'
+    if column in ('ssim', 'ssim_y'):
+      return f'{value:.4f}'
+    if column == 'images_per_second':
+      return f'{value:.0f}'
+    return f'{value:,}' if isinstance(value, int) else str(value)
+
+  table = '\n'.join([f'### {title}\n', '| ' + ' | '.join(present) + ' |', '|' + '---|' * len(present),
+                     *('| ' + ' | '.join(cell(r.get(c, ''), c) for c in present) + ' |' for r in rows)]) + '\n'
+  (out / 'metrics.md').write_text(table)
+  grid = images.grid(columns)
+  Image.fromarray(grid).save(out / 'grid.png')
+  writer = summary.Writer(out)
+  writer.text('metrics', table)
+  writer.image(0, 'grid', grid)
+  writer.close()
+  return table
+
+
+_RUNS = flags.DEFINE_list('runs', [], 'Run directories (their newest checkpoints).')
+_BASELINE = flags.DEFINE_list('baseline', ['bicubic'], 'Baselines: bicubic.')
+_HR_DIR = flags.DEFINE_string('hr_dir', None, 'A folder of HR faces.')
+_LR_DIR = flags.DEFINE_string('lr_dir', None, 'A folder of real LR faces (pairs with --hr_dir by file name).')
+_DATASET = flags.DEFINE_string('dataset', None, 'A tfds dataset name instead of --hr_dir (its test split).')
+_DATA_DIR = flags.DEFINE_string('data_dir', None, 'tfds data dir for --dataset.')
+_SCALE = flags.DEFINE_integer('scale', None, "Upscaling factor (default: the runs'; 4 without runs).")
+_SIZE = flags.DEFINE_integer('image_size', None, "HR side (default: the runs'; 64 without runs).")
+_DEGRADATION = flags.DEFINE_string('degradation', 'bicubic', 'How LR inputs are made from HR faces.')
+_LIMIT = flags.DEFINE_integer('limit', 0, 'Use at most this many faces (0: all).')
+_OUT = flags.DEFINE_string('out', None, 'Output folder.')
+
+
+def main(argv):
+  del argv
+  if not _OUT.value:
+    raise app.UsageError('--out is required')
+  runs = [inference.load(r) for r in _RUNS.value]
+  geometry = {(m.config.image_size, m.scale) for m in runs}
+  if len(geometry) > 1:
+    raise ValueError(f'the runs differ in (image_size, scale): {sorted(geometry)}; compare runs of one geometry')
+  size, scale = geometry.pop() if geometry else (64, 4)
+  size, scale = _SIZE.value or size, _SCALE.value or scale
+  data = test_set(size, scale, _HR_DIR.value, _LR_DIR.value, _DATASET.value, _DATA_DIR.value, _DEGRADATION.value,
+                  _LIMIT.value)
+  source = _DATASET.value or ' + '.join(filter(None, (_LR_DIR.value, _HR_DIR.value)))
+  kind = 'paired' if data['hr'] is not None else 'real LR, no ground truth'
+  rows, columns = evaluate(runs, _BASELINE.value, data, scale)
+  title = (f'{source}: {len(data["lr"])} faces, x{scale} ({kind}; {jax.device_count()} x '
+           f'{jax.devices()[0].device_kind}, jax {jax.__version__})')
+  print(write(rows, columns, _OUT.value, title))
+  print(f'wrote {_OUT.value}/metrics.csv, metrics.md, grid.png')
+
+
+if __name__ == '__main__':
+  app.run(main)

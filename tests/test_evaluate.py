@@ -1,0 +1,55 @@
+"""jaxsr.evaluate: runs and the bicubic baseline on folders of faces, paired and unpaired."""
+import csv
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from jaxsr import evaluate, inference
+from jaxsr.data import degradations, procedural_faces
+
+
+@pytest.fixture
+def face_dirs(tmp_path):
+  """hr/: six 80x70 faces; lr/: their 16x16 bicubic reductions under the same names; other_lr/: other names."""
+  for name in ('hr', 'lr', 'other_lr'):
+    (tmp_path / name).mkdir()
+  for i in range(6):
+    face = procedural_faces.render_face(i, size=80)[:, 5:75]
+    Image.fromarray(face).save(tmp_path / 'hr' / f'f{i}.png')
+    small = np.asarray(Image.fromarray(face[5:75]).resize((16, 16), Image.BICUBIC))
+    Image.fromarray(small).save(tmp_path / 'lr' / f'f{i}.png')
+    Image.fromarray(small).save(tmp_path / 'other_lr' / f'g{i}.png')
+  (tmp_path / 'hr' / 'broken.jpg').write_bytes(b'no image')
+  return tmp_path
+
+
+def test_paired_folder_gives_every_column_for_the_baseline_and_each_run(srresnet_run, face_dirs, tmp_path):
+  model = inference.load(srresnet_run)
+  data = evaluate.test_set(64, 4, hr_dir=face_dirs / 'hr')
+  assert data['hr'].shape == (6, 64, 64, 3) and data['lr'].shape == (6, 16, 16, 3)
+  np.testing.assert_array_equal(data['lr'][2], degradations.bicubic(data['hr'][2], None, 4))
+  rows, columns = evaluate.evaluate([model, model], ['bicubic'], data, 4, batch_size=4)
+  evaluate.write(rows, columns, tmp_path / 'out', 'test')
+  with open(tmp_path / 'out' / 'metrics.csv') as f:
+    table = list(csv.DictReader(f))
+  assert [r['method'] for r in table] == ['bicubic (PIL)', 'srresnet (srresnet)', 'srresnet (srresnet)']
+  assert list(table[0]) == list(evaluate.COLUMNS)
+  bicubic = np.stack([degradations.upscale_bicubic(x, 4) for x in data['lr']])
+  expected = evaluate.score(bicubic, data['lr'], data['hr'], data['hr'], 4)
+  assert float(table[0]['psnr_y']) == pytest.approx(expected['psnr_y'])
+  assert table[0]['parameters'] == '' and int(table[1]['parameters']) == model.parameters
+  assert float(table[1]['images_per_second']) > 0
+  assert (tmp_path / 'out' / 'grid.png').is_file() and '| method |' in (tmp_path / 'out' / 'metrics.md').read_text()
+
+
+def test_lr_folder_pairs_by_name_or_is_scored_without_ground_truth(face_dirs):
+  paired = evaluate.test_set(64, 4, hr_dir=face_dirs / 'hr', lr_dir=face_dirs / 'lr')
+  np.testing.assert_array_equal(paired['lr'][0], np.asarray(Image.open(face_dirs / 'lr' / 'f0.png')))
+  assert paired['hr'].shape == (6, 64, 64, 3)
+  unpaired = evaluate.test_set(64, 4, hr_dir=face_dirs / 'hr', lr_dir=face_dirs / 'other_lr')
+  assert unpaired['hr'] is None and unpaired['reference'].shape == (6, 64, 64, 3)
+  rows, _ = evaluate.evaluate([], ['bicubic'], unpaired, 4)
+  assert set(rows[0]) == {'method', 'step', 'lr_consistency', 'swd'}
+  with pytest.raises(ValueError, match='unknown'):
+    evaluate.evaluate([], ['lanczos'], unpaired, 4)
