@@ -22,6 +22,8 @@ from pathlib import Path
 import jax
 import numpy as np
 from absl import app, flags, logging
+
+FLAGS = flags.FLAGS
 from PIL import Image
 
 from jaxsr import images, inference, metrics, summary
@@ -156,39 +158,44 @@ def write(rows, columns, out, title):
   return table
 
 
-_RUNS = flags.DEFINE_list('runs', [], 'Run directories (their newest checkpoints).')
-_BASELINE = flags.DEFINE_list('baseline', ['bicubic'], 'Baselines: bicubic.')
-_HR_DIR = flags.DEFINE_string('hr_dir', None, 'A folder of HR faces.')
-_LR_DIR = flags.DEFINE_string('lr_dir', None, 'A folder of real LR faces (pairs with --hr_dir by file name).')
-_DATASET = flags.DEFINE_string('dataset', None, 'A tfds dataset name instead of --hr_dir (its test split).')
-_DATA_DIR = flags.DEFINE_string('data_dir', None, 'tfds data dir for --dataset.')
-_SCALE = flags.DEFINE_integer('scale', None, "Upscaling factor (default: the runs'; 4 without runs).")
-_SIZE = flags.DEFINE_integer('image_size', None, "HR side (default: the runs'; 64 without runs).")
-_DEGRADATION = flags.DEFINE_string('degradation', 'bicubic', 'How LR inputs are made from HR faces.')
-_LIMIT = flags.DEFINE_integer('limit', 0, 'Use at most this many faces (0: all).')
-_OUT = flags.DEFINE_string('out', None, 'Output folder.')
+
+
+def define_flags():
+  """The command line's flags, defined only when this module runs as the program (the module is a library too)."""
+  flags.DEFINE_list('runs', [], 'Run directories (their newest checkpoints).')
+  flags.DEFINE_list('baseline', ['bicubic'], 'Baselines: bicubic.')
+  flags.DEFINE_string('hr_dir', None, 'A folder of HR faces.')
+  flags.DEFINE_string('lr_dir', None, 'A folder of real LR faces (pairs with --hr_dir by file name).')
+  flags.DEFINE_string('dataset', None, 'A tfds dataset name instead of --hr_dir (its test split).')
+  flags.DEFINE_string('data_dir', None, 'tfds data dir for --dataset.')
+  flags.DEFINE_integer('scale', None, "Upscaling factor (default: the runs'; 4 without runs).")
+  flags.DEFINE_integer('image_size', None, "HR side (default: the runs'; 64 without runs).")
+  flags.DEFINE_string('degradation', 'bicubic', 'How LR inputs are made from HR faces.')
+  flags.DEFINE_integer('limit', 0, 'Use at most this many faces (0: all).')
+  flags.DEFINE_string('out', None, 'Output folder.')
 
 
 def main(argv):
   del argv
-  if not _OUT.value:
+  if not FLAGS.out:
     raise app.UsageError('--out is required')
-  runs = [inference.load(r) for r in _RUNS.value]
+  runs = [inference.load(r) for r in FLAGS.runs]
   geometry = {(m.config.image_size, m.scale) for m in runs}
   if len(geometry) > 1:
     raise ValueError(f'the runs differ in (image_size, scale): {sorted(geometry)}; compare runs of one geometry')
   size, scale = geometry.pop() if geometry else (64, 4)
-  size, scale = _SIZE.value or size, _SCALE.value or scale
-  data = test_set(size, scale, _HR_DIR.value, _LR_DIR.value, _DATASET.value, _DATA_DIR.value, _DEGRADATION.value,
-                  _LIMIT.value)
-  source = _DATASET.value or ' + '.join(filter(None, (_LR_DIR.value, _HR_DIR.value)))
+  size, scale = FLAGS.image_size or size, FLAGS.scale or scale
+  data = test_set(size, scale, FLAGS.hr_dir, FLAGS.lr_dir, FLAGS.dataset, FLAGS.data_dir, FLAGS.degradation,
+                  FLAGS.limit)
+  source = FLAGS.dataset or ' + '.join(filter(None, (FLAGS.lr_dir, FLAGS.hr_dir)))
   kind = 'paired' if data['hr'] is not None else 'real LR, no ground truth'
-  rows, columns = evaluate(runs, _BASELINE.value, data, scale)
+  rows, columns = evaluate(runs, FLAGS.baseline, data, scale)
   title = (f'{source}: {len(data["lr"])} faces, x{scale} ({kind}; {jax.device_count()} x '
            f'{jax.devices()[0].device_kind}, jax {jax.__version__})')
-  print(write(rows, columns, _OUT.value, title))
-  print(f'wrote {_OUT.value}/metrics.csv, metrics.md, grid.png')
+  print(write(rows, columns, FLAGS.out, title))
+  print(f'wrote {FLAGS.out}/metrics.csv, metrics.md, grid.png')
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)

@@ -14,20 +14,13 @@ from pathlib import Path
 import numpy as np
 import tqdm
 from absl import app, flags, logging
+
+FLAGS = flags.FLAGS
 from PIL import Image
 
 from jaxsr import inference
 from jaxsr.data import builders, face_detection
 
-_RUN = flags.DEFINE_string('run', None, 'A training run directory.')
-_STEP = flags.DEFINE_integer('step', None, 'Checkpoint step (default: the newest).')
-_INPUT = flags.DEFINE_string('input', None, 'An image or a folder of images (searched recursively).')
-_OUTPUT = flags.DEFINE_string('output', None, 'Folder for the results (PNG, same relative names).')
-_MODE = flags.DEFINE_enum('mode', 'auto', ['auto', 'crop', 'photo'], 'Face crops, whole photos, or decide by size.')
-_REFERENCE = flags.DEFINE_string('reference', None, 'RefSR-VAE: a photo of the same person.')
-_BATCH = flags.DEFINE_integer('batch_size', 64, 'Faces super-resolved at once.')
-_MARGIN = flags.DEFINE_float('margin', 1.3, 'Photos: side of the square cut around a face, over its box side.')
-_FEATHER = flags.DEFINE_float('feather', 0.15, 'Photos: fraction of the square over which the pasted face fades.')
 
 
 def to_lr(image, side):
@@ -77,18 +70,31 @@ def upscale_photo(model, photo, detect, reference=None, margin=1.3, feather=0.15
   return np.clip(np.round(canvas), 0, 255).astype(np.uint8), len(boxes)
 
 
+def define_flags():
+  """The command line's flags, defined only when this module runs as the program (the module is a library too)."""
+  flags.DEFINE_string('run', None, 'A training run directory.')
+  flags.DEFINE_integer('step', None, 'Checkpoint step (default: the newest).')
+  flags.DEFINE_string('input', None, 'An image or a folder of images (searched recursively).')
+  flags.DEFINE_string('output', None, 'Folder for the results (PNG, same relative names).')
+  flags.DEFINE_enum('mode', 'auto', ['auto', 'crop', 'photo'], 'Face crops, whole photos, or decide by size.')
+  flags.DEFINE_string('reference', None, 'RefSR-VAE: a photo of the same person.')
+  flags.DEFINE_integer('batch_size', 64, 'Faces super-resolved at once.')
+  flags.DEFINE_float('margin', 1.3, 'Photos: side of the square cut around a face, over its box side.')
+  flags.DEFINE_float('feather', 0.15, 'Photos: fraction of the square over which the pasted face fades.')
+
+
 def main(argv):
   del argv
-  if not (_RUN.value and _INPUT.value and _OUTPUT.value):
+  if not (FLAGS.run and FLAGS.input and FLAGS.output):
     raise app.UsageError('--run, --input and --output are required')
-  model = inference.load(_RUN.value, _STEP.value)
+  model = inference.load(FLAGS.run, FLAGS.step)
   lr_side = model.config.image_size // model.scale
   logging.info('%s at step %d: x%d, %d px LR faces', model.config.method, model.step, model.scale, lr_side)
   reference = None
-  if _REFERENCE.value:
+  if FLAGS.reference:
     size = model.config.image_size
-    reference = np.asarray(Image.open(_REFERENCE.value).convert('RGB').resize((size, size), Image.BICUBIC))
-  source, output = Path(_INPUT.value), Path(_OUTPUT.value)
+    reference = np.asarray(Image.open(FLAGS.reference).convert('RGB').resize((size, size), Image.BICUBIC))
+  source, output = Path(FLAGS.input), Path(FLAGS.output)
   files = [source] if source.is_file() else sorted(
       p for p in source.rglob('*') if p.suffix.lower() in builders.IMAGE_SUFFIXES)
   if not files:
@@ -106,21 +112,22 @@ def main(argv):
       continue
     name = (path.relative_to(source) if source.is_dir() else Path(path.name)).with_suffix('.png')
     (output / name).parent.mkdir(parents=True, exist_ok=True)
-    as_crop = _MODE.value == 'crop' or (_MODE.value == 'auto' and max(image.size) <= 4 * lr_side)
+    as_crop = FLAGS.mode == 'crop' or (FLAGS.mode == 'auto' and max(image.size) <= 4 * lr_side)
     if as_crop:
       crops.append(to_lr(image, lr_side))
       crop_names.append(name)
       counts['crops'] += 1
     else:
       detect = detect or face_detection.mtcnn_detector(min_face_size=12)
-      result, found = upscale_photo(model, image, detect, reference, _MARGIN.value, _FEATHER.value, _BATCH.value)
+      result, found = upscale_photo(model, image, detect, reference, FLAGS.margin, FLAGS.feather, FLAGS.batch_size)
       Image.fromarray(result).save(output / name)
       counts['photos'] += 1
       counts['faces in photos'] += found
-  for name, sr in zip(crop_names, upscale_faces(model, crops, reference, _BATCH.value)):
+  for name, sr in zip(crop_names, upscale_faces(model, crops, reference, FLAGS.batch_size)):
     Image.fromarray(sr).save(output / name)
   print(f'wrote {counts["crops"] + counts["photos"]} images to {output}: {counts}')
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)

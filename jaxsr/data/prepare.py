@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import tqdm
 from absl import app, flags, logging
+
+FLAGS = flags.FLAGS
 from PIL import Image
 
 from jaxsr import images
@@ -138,29 +140,34 @@ def build_datasets(out, name, data_dir, hr_size):
   return built
 
 
-_PHOTOS = flags.DEFINE_string('photos', None, 'Folder of photos (searched recursively).')
-_OUT = flags.DEFINE_string('out', None, 'Where the face crops, contact sheet and summary go.')
-_NAME = flags.DEFINE_string('name', None, 'Dataset name: face_folder/<name> and lr_face_folder/<name>.')
-_DATA_DIR = flags.DEFINE_string('data_dir', None, 'tfds data dir (default: $TFDS_DATA_DIR or ~/tensorflow_datasets).')
-_HR_SIZE = flags.DEFINE_integer('hr_size', 64, 'Side of the aligned HR faces.')
-_MIN_CONFIDENCE = flags.DEFINE_float('min_confidence', 0.8, 'Detections below this are left out.')
-_HR_MIN_SIDE = flags.DEFINE_integer('hr_min_side', 64, 'HR faces: shorter box side at least this (px).')
-_LR_MAX_SIDE = flags.DEFINE_integer('lr_max_side', 36, 'LR faces: longer box side at most this (px).')
-_MIN_FACE = flags.DEFINE_integer('min_face_size', 12, "The detector's smallest face (px); LR faces are small.")
+
+
+def define_flags():
+  """The command line's flags, defined only when this module runs as the program (the module is a library too)."""
+  flags.DEFINE_string('photos', None, 'Folder of photos (searched recursively).')
+  flags.DEFINE_string('out', None, 'Where the face crops, contact sheet and summary go.')
+  flags.DEFINE_string('name', None, 'Dataset name: face_folder/<name> and lr_face_folder/<name>.')
+  flags.DEFINE_string('data_dir', None, 'tfds data dir (default: $TFDS_DATA_DIR or ~/tensorflow_datasets).')
+  flags.DEFINE_integer('hr_size', 64, 'Side of the aligned HR faces.')
+  flags.DEFINE_float('min_confidence', 0.8, 'Detections below this are left out.')
+  flags.DEFINE_integer('hr_min_side', 64, 'HR faces: shorter box side at least this (px).')
+  flags.DEFINE_integer('lr_max_side', 36, 'LR faces: longer box side at most this (px).')
+  flags.DEFINE_integer('min_face_size', 12, "The detector's smallest face (px); LR faces are small.")
 
 
 def main(argv):
   del argv
-  if not (_PHOTOS.value and _OUT.value and _NAME.value):
+  if not (FLAGS.photos and FLAGS.out and FLAGS.name):
     raise app.UsageError('--photos, --out and --name are required')
-  detect = face_detection.mtcnn_detector(_MIN_FACE.value)
-  counts = prepare(_PHOTOS.value, _OUT.value, detect, _HR_SIZE.value, _MIN_CONFIDENCE.value, _HR_MIN_SIDE.value,
-                   _LR_MAX_SIDE.value)
+  detect = face_detection.mtcnn_detector(FLAGS.min_face_size)
+  counts = prepare(FLAGS.photos, FLAGS.out, detect, FLAGS.hr_size, FLAGS.min_confidence, FLAGS.hr_min_side,
+                   FLAGS.lr_max_side)
   print('faces:', json.dumps(counts))
-  built = build_datasets(_OUT.value, _NAME.value, _DATA_DIR.value or pipeline.default_data_dir(), _HR_SIZE.value)
+  built = build_datasets(FLAGS.out, FLAGS.name, FLAGS.data_dir or pipeline.default_data_dir(), FLAGS.hr_size)
   print('datasets:', json.dumps(built))
-  print(f'contact sheet: {Path(_OUT.value) / "contact_sheet.png"}')
+  print(f'contact sheet: {Path(FLAGS.out) / "contact_sheet.png"}')
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)
