@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from absl import app, flags
 
+from jaxsr import torch_state
 from jaxsr.models import vgg
 
 # torchvision's vgg19().features: the Conv2d modules sit at these indices (ReLUs and pools in between).
@@ -60,12 +61,8 @@ def convert(src, out):
   if not str(out).endswith('.npz'):
     raise ValueError(f'--out: {out} should end in .npz')
   suffix = src.suffix.lower()
-  if suffix in ('.pth', '.pt'):
-    import torch
-    params, preprocessing = from_torch_state(torch.load(src, map_location='cpu', weights_only=True)), 'torch'
-  elif suffix == '.safetensors':
-    from safetensors.numpy import load_file
-    params, preprocessing = from_torch_state(load_file(src)), 'torch'
+  if suffix in torch_state.SUFFIXES:
+    params, preprocessing = from_torch_state(torch_state.read(src)), 'torch'
   elif suffix in ('.h5', '.hdf5', '.keras'):
     params, preprocessing = from_keras_h5(src), 'caffe'
   else:
@@ -76,8 +73,12 @@ def convert(src, out):
 
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string('src', None, 'torchvision .pth/.safetensors or Keras .h5 VGG19 weights', required=True)
-flags.DEFINE_string('out', None, 'the .npz to write', required=True)
+
+
+def define_flags():
+  """The command line's flags, defined only when this module runs as the program (the module is a library too)."""
+  flags.DEFINE_string('src', None, 'torchvision .pth/.safetensors or Keras .h5 VGG19 weights', required=True)
+  flags.DEFINE_string('out', None, 'the .npz to write', required=True)
 
 
 def main(argv):
@@ -87,4 +88,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)

@@ -12,8 +12,9 @@ the same name are pairs as they are, and when no name matches, the HR faces are 
 Rows: every run, and --baseline `bicubic`: PIL 10+ Image.resize((scale w, scale h), Image.BICUBIC) of each uint8
 LR face (Keys a = -0.5), no crop, so anyone with PIL gets the same numbers from the same folders.
 Columns: PSNR and SSIM on RGB and on Y (BT.601, a border of `scale` px cropped), LR consistency (PSNR of the
-bicubic downscale of the output against the input), SWD (x 1e3) between the outputs and the HR set, parameters,
-and inference images/s (after compilation).
+bicubic downscale of the output against the input), SWD (x 1e3) between the outputs and the HR set, with
+--inception_weights FID and KID to the HR set (jaxsr/fid.py), parameters, and inference images/s (after
+compilation).
 """
 import csv
 import time
@@ -26,11 +27,11 @@ from absl import app, flags, logging
 FLAGS = flags.FLAGS
 from PIL import Image
 
-from jaxsr import images, inference, metrics, summary
+from jaxsr import fid, images, inference, metrics, summary
 from jaxsr.data import builders, degradations, pipeline
 
 PAIRED = ('psnr', 'ssim', 'psnr_y', 'ssim_y')
-COLUMNS = ('method', 'step', *PAIRED, 'lr_consistency', 'swd', 'parameters', 'images_per_second')
+COLUMNS = ('method', 'step', *PAIRED, 'lr_consistency', 'swd', 'fid', 'kid', 'parameters', 'images_per_second')
 
 
 def read_folder(folder, size):
@@ -82,8 +83,9 @@ def test_set(size, scale, hr_dir=None, lr_dir=None, dataset=None, data_dir=None,
   return {'lr': lr, 'hr': hr, 'reference': hr}
 
 
-def score(sr, lr, hr, reference, scale):
-  """The metric columns for one method's uint8 outputs."""
+def score(sr, lr, hr, reference, scale, features=None, reference_features=None):
+  """The metric columns for one method's uint8 outputs; FID and KID to the reference set when `features` (an
+  InceptionFeatures) is given."""
   f = images.to_float
   row = {'lr_consistency': float(metrics.lr_consistency(f(sr), f(lr)))}
   if hr is not None:
@@ -92,6 +94,10 @@ def score(sr, lr, hr, reference, scale):
   if reference is not None:
     count = min(len(sr), len(reference))
     row['swd'] = float(metrics.swd(f(sr[:count]), f(reference[:count]), jax.random.PRNGKey(0))[0])
+  if features is not None and reference_features is not None:
+    sr_features = features(sr)
+    row.update(fid=fid.frechet_distance(sr_features, reference_features),
+               kid=fid.kernel_inception_distance(sr_features, reference_features))
   return row
 
 
@@ -105,20 +111,23 @@ def run_model(model, lr, batch_size):
   return np.concatenate([first, *rest]), (timed / seconds if timed else float('nan'))
 
 
-def evaluate(runs, baselines, data, scale, batch_size=50):
-  """Rows of COLUMNS for every baseline and run, and the grid's columns."""
+def evaluate(runs, baselines, data, scale, batch_size=50, features=None):
+  """Rows of COLUMNS for every baseline and run, and the grid's columns. `features`: an InceptionFeatures, for
+  FID and KID."""
   rows, columns = [], {'LR': images.to_float(data['lr'][:8])}
+  reference_features = features(data['reference']) if features and data['reference'] is not None else None
+  measure = lambda sr: score(sr, data['lr'], data['hr'], data['reference'], scale, features,  # noqa: E731
+                             reference_features)
   for name in baselines:
     if name != 'bicubic':
       raise ValueError(f"--baseline: unknown '{name}' (known: bicubic)")
     sr = np.stack([degradations.upscale_bicubic(x, scale) for x in data['lr']])
-    rows.append({'method': 'bicubic (PIL)', 'step': '', **score(sr, data['lr'], data['hr'], data['reference'], scale)})
+    rows.append({'method': 'bicubic (PIL)', 'step': '', **measure(sr)})
     columns['bicubic'] = images.to_float(sr[:8])
   for model in runs:
     sr, rate = run_model(model, data['lr'], batch_size)
-    rows.append({'method': f'{model.run.name} ({model.config.method})', 'step': model.step,
-                 **score(sr, data['lr'], data['hr'], data['reference'], scale), 'parameters': model.parameters,
-                 'images_per_second': rate})
+    rows.append({'method': f'{model.run.name} ({model.config.method})', 'step': model.step, **measure(sr),
+                 'parameters': model.parameters, 'images_per_second': rate})
     columns[model.run.name] = images.to_float(sr[:8])
   if data['hr'] is not None:
     columns['HR'] = images.to_float(data['hr'][:8])
@@ -138,9 +147,9 @@ def write(rows, columns, out, title):
   def cell(value, column):
     if value in ('', None):
       return ''
-    if column in ('psnr', 'psnr_y', 'lr_consistency', 'swd'):
+    if column in ('psnr', 'psnr_y', 'lr_consistency', 'swd', 'fid'):
       return f'{value:.2f}'
-    if column in ('ssim', 'ssim_y'):
+    if column in ('ssim', 'ssim_y', 'kid'):
       return f'{value:.4f}'
     if column == 'images_per_second':
       return f'{value:.0f}'
@@ -173,6 +182,7 @@ def define_flags():
   flags.DEFINE_string('degradation', 'bicubic', 'How LR inputs are made from HR faces.')
   flags.DEFINE_integer('limit', 0, 'Use at most this many faces (0: all).')
   flags.DEFINE_string('out', None, 'Output folder.')
+  flags.DEFINE_string('inception_weights', None, 'An .npz from jaxsr.convert_inception: adds FID and KID.')
 
 
 def main(argv):
@@ -189,7 +199,8 @@ def main(argv):
                   FLAGS.limit)
   source = FLAGS.dataset or ' + '.join(filter(None, (FLAGS.lr_dir, FLAGS.hr_dir)))
   kind = 'paired' if data['hr'] is not None else 'real LR, no ground truth'
-  rows, columns = evaluate(runs, FLAGS.baseline, data, scale)
+  features = fid.InceptionFeatures(FLAGS.inception_weights) if FLAGS.inception_weights else None
+  rows, columns = evaluate(runs, FLAGS.baseline, data, scale, features=features)
   title = (f'{source}: {len(data["lr"])} faces, x{scale} ({kind}; {jax.device_count()} x '
            f'{jax.devices()[0].device_kind}, jax {jax.__version__})')
   print(write(rows, columns, FLAGS.out, title))

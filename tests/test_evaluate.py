@@ -51,5 +51,8 @@ def test_lr_folder_pairs_by_name_or_is_scored_without_ground_truth(face_dirs):
   assert unpaired['hr'] is None and unpaired['reference'].shape == (6, 64, 64, 3)
   rows, _ = evaluate.evaluate([], ['bicubic'], unpaired, 4)
   assert set(rows[0]) == {'method', 'step', 'lr_consistency', 'swd'}
+  pixels = lambda x: np.asarray(x, np.float64).reshape(len(x), -1)[:, :32]  # noqa: E731  (a stand-in for Inception)
+  rows, _ = evaluate.evaluate([], ['bicubic'], unpaired, 4, features=pixels)
+  assert rows[0]['fid'] > 0 and np.isfinite(rows[0]['kid'])
   with pytest.raises(ValueError, match='unknown'):
     evaluate.evaluate([], ['lanczos'], unpaired, 4)
