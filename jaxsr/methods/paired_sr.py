@@ -45,10 +45,7 @@ class PairedSR(base.Method):
       raise ValueError(f'config.loss.adversarial: {c.method} has no discriminator; set it to 0')
     self.vgg = None
     if c.loss.get('vgg', 0.0):
-      if c.vgg.layer not in vgg.LAYERS:
-        raise ValueError(f"config.vgg.layer: unknown '{c.vgg.layer}'; VGG19 has {', '.join(vgg.LAYERS)}")
-      self.vgg_params, preprocessing = vgg.load(c.vgg.weights, 'vgg.weights')  # fails here, before any work
-      self.vgg = vgg.VGG19((c.vgg.layer,), preprocessing, c.vgg.pool, self.dtype)
+      self.vgg, self.vgg_params = vgg.from_config(c.vgg, self.dtype)  # fails here, before any work
     self.d_loss, self.g_adversarial = losses.GAN_LOSSES[c.gan_loss]
 
   @abc.abstractmethod

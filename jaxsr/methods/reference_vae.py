@@ -36,10 +36,11 @@ class ConditionalVAE(base.Method):
     unknown = sorted(set(c.loss) - set(LOSS_TERMS))
     if unknown:
       raise ValueError(f'config.loss: unknown terms {unknown}; known: {LOSS_TERMS}')
-    for field, value, ok in (('prior_std', c.prior_std, c.prior_std > 0), ('temperature', c.temperature,
-                             c.temperature >= 0), ('diversity_samples', c.diversity_samples, c.diversity_samples > 1)):
+    in_range = {'prior_std': c.prior_std > 0, 'temperature': c.temperature >= 0,
+                'diversity_samples': c.diversity_samples > 1}
+    for field, ok in in_range.items():
       if not ok:
-        raise ValueError(f'config.{field}: out of range, got {value}')
+        raise ValueError(f'config.{field}: out of range, got {c[field]}')
     m = c.model
     self.model = vae.ConditionalVAE(
         c.scale, self.reference, tuple(m.encoder_widths), m.features, tuple(m.head_features),
@@ -47,10 +48,7 @@ class ConditionalVAE(base.Method):
         m.code_features, m.up_features, c.prior_std, self.dtype)
     self.vgg = None
     if c.loss.vgg and c.vgg.weights:
-      if c.vgg.layer not in vgg.LAYERS:
-        raise ValueError(f"config.vgg.layer: unknown '{c.vgg.layer}'; VGG19 has {', '.join(vgg.LAYERS)}")
-      self.vgg_params, preprocessing = vgg.load(c.vgg.weights, 'vgg.weights')
-      self.vgg = vgg.VGG19((c.vgg.layer,), preprocessing, c.vgg.pool, self.dtype)
+      self.vgg, self.vgg_params = vgg.from_config(c.vgg, self.dtype)
     elif c.loss.vgg:
       logging.warning('config.vgg.weights is empty: the perceptual term (config.loss.vgg=%g) is off. Make a VGG19 '
                       'file with `python -m jaxsr.convert_vgg` and set config.vgg.weights to train with it.',

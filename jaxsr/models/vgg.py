@@ -56,6 +56,15 @@ def preprocess(x, preprocessing):
   raise ValueError(f"VGG19 preprocessing must be one of {PREPROCESSING}, got '{preprocessing}'")
 
 
+def from_config(c, dtype=jnp.float32):
+  """(VGG19 module computing c.layer with c.pool, its params from c.weights) for a config's `vgg` section; a bad
+  layer name or weights file is named before any work is done."""
+  if c.layer not in LAYERS:
+    raise ValueError(f"config.vgg.layer: unknown '{c.layer}'; VGG19 has {', '.join(LAYERS)}")
+  params, preprocessing = load(c.weights, 'vgg.weights')
+  return VGG19((c.layer,), preprocessing, c.pool, dtype), params
+
+
 def save(path, params, preprocessing):
   """Writes {layer: {'kernel', 'bias'}} in jaxsr's .npz format."""
   arrays = {f'{name}/{k}': np.asarray(v, np.float32) for name, p in params.items() for k, v in p.items()}
