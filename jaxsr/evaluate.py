@@ -28,7 +28,7 @@ FLAGS = flags.FLAGS
 from PIL import Image
 
 from jaxsr import fid, images, inference, metrics, summary
-from jaxsr.data import builders, degradations, pipeline
+from jaxsr.data import degradations, image_files, pipeline
 
 PAIRED = ('psnr', 'ssim', 'psnr_y', 'ssim_y')
 COLUMNS = ('method', 'step', *PAIRED, 'lr_consistency', 'swd', 'fid', 'kid', 'parameters', 'images_per_second')
@@ -38,11 +38,9 @@ def read_folder(folder, size):
   """{file name relative to folder: uint8 (size, size, 3)}, centre square crops; unreadable files are skipped and
   counted in the log."""
   faces, skipped = {}, 0
-  for path in sorted(p for p in Path(folder).rglob('*') if p.suffix.lower() in builders.IMAGE_SUFFIXES):
-    try:
-      with Image.open(path) as im:
-        image = im.convert('RGB')
-    except (OSError, ValueError, Image.DecompressionBombError):
+  for path in image_files.find(folder):
+    image = image_files.read_rgb(path)
+    if image is None:
       skipped += 1
       continue
     side = min(image.size)

@@ -19,7 +19,7 @@ FLAGS = flags.FLAGS
 from PIL import Image
 
 from jaxsr import inference
-from jaxsr.data import builders, face_detection
+from jaxsr.data import face_detection, image_files
 
 
 
@@ -95,19 +95,13 @@ def main(argv):
     size = model.config.image_size
     reference = np.asarray(Image.open(FLAGS.reference).convert('RGB').resize((size, size), Image.BICUBIC))
   source, output = Path(FLAGS.input), Path(FLAGS.output)
-  files = [source] if source.is_file() else sorted(
-      p for p in source.rglob('*') if p.suffix.lower() in builders.IMAGE_SUFFIXES)
-  if not files:
-    raise FileNotFoundError(f'no images at {source}')
+  files = [source] if source.is_file() else image_files.find(source)
   detect = None
   counts = {'crops': 0, 'photos': 0, 'faces in photos': 0, 'unreadable': 0}
   crops, crop_names = [], []
   for path in tqdm.tqdm(files, desc='upscaling', unit='image'):
-    try:
-      with Image.open(path) as im:
-        image = im.convert('RGB')
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
-      logging.warning('skipping unreadable %s (%s)', path, e)
+    image = image_files.read_rgb(path)
+    if image is None:
       counts['unreadable'] += 1
       continue
     name = (path.relative_to(source) if source.is_dir() else Path(path.name)).with_suffix('.png')

@@ -14,9 +14,8 @@ import tensorflow_datasets as tfds
 from absl import logging
 from PIL import Image
 
-from jaxsr.data import degradations, face_detection, procedural_faces
+from jaxsr.data import degradations, face_detection, image_files, procedural_faces
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 TEST_INDEX_OFFSET = 10_000_000  # test faces never share an index (hence a face) with train faces
 OTHER_FACE_OFFSET = 5_000_000  # the real-LR companion of example i is made from this other face
 LANDMARKS = face_detection.LANDMARKS
@@ -146,9 +145,7 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
     root = Path(self.builder_config.path)
     if not root.is_dir():
       raise FileNotFoundError(f'FaceFolder: {root} is not a folder of images')
-    files = sorted(p for p in root.rglob('*') if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-      raise FileNotFoundError(f'FaceFolder: no {"/".join(IMAGE_SUFFIXES)} files under {root}')
+    files = image_files.find(root)
     in_test = [_in_test_split(str(f.relative_to(root)), self.builder_config.test_fraction) for f in files]
     test = [f for f, t in zip(files, in_test) if t]
     train = [f for f, t in zip(files, in_test) if not t]
@@ -181,11 +178,8 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
     find_landmarks = self._landmark_finder()
     skipped = {'unreadable': 0, 'too_small': 0, 'too_large': 0, 'no_landmarks': 0}
     for path in files:
-      try:
-        with Image.open(path) as im:
-          image = im.convert('RGB')
-      except (OSError, ValueError, Image.DecompressionBombError) as e:
-        logging.warning('FaceFolder: skipping unreadable %s (%s)', path, e)
+      image = image_files.read_rgb(path)
+      if image is None:
         skipped['unreadable'] += 1
         continue
       if min(image.size) < c.min_size:
@@ -249,5 +243,5 @@ class IdentityFolder(FaceFolder):
     if not splits:
       raise FileNotFoundError(f'IdentityFolder: {root} has no split folders (<split>/<identity>/<photo>)')
     self.info.metadata['skipped'] = {}
-    files = {split: sorted(f for f in split.glob('*/*') if f.suffix.lower() in IMAGE_SUFFIXES) for split in splits}
+    files = {split: image_files.find(split, '*/*', required=False) for split in splits}
     return {split.name: self._generate_examples(split, found, split.name) for split, found in files.items() if found}

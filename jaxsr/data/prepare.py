@@ -1,6 +1,6 @@
 """From wild photos to the HR and LR face sets of Bulat et al. (ECCV 2018, seed 000 section 1).
 
-    python -m jaxsr.data.prepare --photos=../shared/data/wild_photos --out=/tmp/wild --name=wild
+    python -m jaxsr.data.prepare --photos=~/wild_photos --out=/tmp/wild --name=wild
 
 Runs a face detector (MTCNN, jaxsr/data/mtcnn.py) over every photo under --photos and keeps detections with
 confidence above --min_confidence (0.8). Faces whose box has a shorter side of at least --hr_min_side (64) px are
@@ -25,7 +25,7 @@ FLAGS = flags.FLAGS
 from PIL import Image
 
 from jaxsr import images
-from jaxsr.data import builders, face_detection, pipeline
+from jaxsr.data import builders, face_detection, image_files, pipeline
 
 # CelebA's mean aligned landmarks (178x218 photos), in the 64x64 celeba_hr crop (half size, box 12,22,64,64), as
 # fractions of the side: HR faces from wild photos line up with celeba_hr faces.
@@ -76,19 +76,14 @@ def prepare(photos, out, detect, hr_size=64, min_confidence=0.8, hr_min_side=64,
   out = Path(out)
   (out / 'hr').mkdir(parents=True, exist_ok=True)
   (out / 'lr').mkdir(parents=True, exist_ok=True)
-  files = sorted(p for p in Path(photos).rglob('*') if p.suffix.lower() in builders.IMAGE_SUFFIXES)
-  if not files:
-    raise FileNotFoundError(f'no {"/".join(builders.IMAGE_SUFFIXES)} photos under {photos}')
+  files = image_files.find(photos)
   counts = dict.fromkeys(('photos', 'unreadable', 'faces', 'hr', 'lr', 'low_confidence', 'between_sizes'), 0)
   landmark_lines, sheet = [], {'hr': [], 'lr': []}
   start = time.perf_counter()
   for path in tqdm.tqdm(files, desc='detecting faces', unit='photo'):
     counts['photos'] += 1
-    try:
-      with Image.open(path) as im:
-        photo = im.convert('RGB')
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
-      logging.warning('skipping unreadable %s (%s)', path, e)
+    photo = image_files.read_rgb(path)
+    if photo is None:
       counts['unreadable'] += 1
       continue
     stem = str(path.relative_to(photos).with_suffix('')).replace('/', '_')
