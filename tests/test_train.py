@@ -7,9 +7,11 @@ import jax
 import numpy as np
 import pytest
 
+from conftest import FAST_COMPILE
 from jaxsr import checkpointing, train
 
 REPO = Path(__file__).resolve().parents[1]
+ONE_DEVICE = jax.devices()[:1]  # compiles faster than eight; the 8-device test below covers the sharding
 
 
 def assert_same_state(a, b, rtol=0.0, atol=0.0):
@@ -19,12 +21,12 @@ def assert_same_state(a, b, rtol=0.0, atol=0.0):
 
 def test_interrupted_then_resumed_run_ends_like_an_uninterrupted_one(tiny_config, tmp_path):
   tiny_config.num_steps, tiny_config.checkpoint_every = 6, 3
-  whole = train.train_and_evaluate(tiny_config, tmp_path / 'whole')
+  whole = train.train_and_evaluate(tiny_config, tmp_path / 'whole', ONE_DEVICE)
 
   tiny_config.num_steps = 3  # the "interrupted" run stops after its step-3 checkpoint
-  train.train_and_evaluate(tiny_config, tmp_path / 'split')
+  train.train_and_evaluate(tiny_config, tmp_path / 'split', ONE_DEVICE)
   tiny_config.num_steps = 6
-  resumed = train.train_and_evaluate(tiny_config, tmp_path / 'split')
+  resumed = train.train_and_evaluate(tiny_config, tmp_path / 'split', ONE_DEVICE)
 
   assert int(resumed.step) == 6
   assert_same_state(whole, resumed)  # same networks, optimizer states, rng and data order
@@ -43,11 +45,11 @@ def test_eight_devices_give_the_same_step_as_one(tiny_config, tmp_path):
 
 def test_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_config, tmp_path):
   tiny_config.num_steps, tiny_config.checkpoint_every = 2, 2
-  train.train_and_evaluate(tiny_config, tmp_path)
+  train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
   tiny_config.num_steps = 4
   tiny_config.alpha = float('nan')
   with pytest.raises(train.NonFiniteLossError, match=r'step 3: non-finite .*h2l/loss.*last good one is step 2'):
-    train.train_and_evaluate(tiny_config, tmp_path)
+    train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
   assert checkpointing.Checkpointer(tmp_path / 'checkpoints', 3).latest_step() == 2
 
 
@@ -61,7 +63,7 @@ def test_bad_config_value_fails_before_training(tiny_config, tmp_path):
 def test_main_trains_writes_logs_and_resumes(data_dir, tmp_path):
   command = [sys.executable, '-m', 'jaxsr.main', f'--config={REPO}/configs/h2l.py:tiny', f'--workdir={tmp_path}',
              '--config.num_steps=3', '--config.log_every=1', '--config.eval_every=3', '--config.checkpoint_every=3']
-  env = {**os.environ, 'TFDS_DATA_DIR': data_dir, 'XLA_FLAGS': ''}
+  env = {**os.environ, 'TFDS_DATA_DIR': data_dir, 'XLA_FLAGS': FAST_COMPILE}
   first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
   assert first.returncode == 0, first.stderr[-3000:]
   assert 'step 3: ' in first.stderr and 'h2l/loss=' in first.stderr
