@@ -16,8 +16,15 @@ _CONFIG = config_flags.DEFINE_config_file('config', None, 'A configs/<method>.py
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Directory for checkpoints, TensorBoard logs and samples.')
 flags.mark_flags_as_required(['config', 'workdir'])
 
-# Set by launchers for multi-process runs: launch/*.sh, SLURM and Open MPI are detected by jax itself.
-_MULTIPROCESS_ENV = ('JAX_COORDINATOR_ADDRESS', 'SLURM_NTASKS', 'OMPI_COMM_WORLD_SIZE')
+
+def _initialize_distributed():
+  """Joins a multi-process run when a launcher started one: launch/local.sh sets JAX_COORDINATOR_ADDRESS,
+  JAX_NUM_PROCESSES and JAX_PROCESS_ID; under SLURM (srun) or Open MPI (mpirun) jax reads its own variables."""
+  if 'JAX_COORDINATOR_ADDRESS' in os.environ:
+    jax.distributed.initialize(num_processes=int(os.environ['JAX_NUM_PROCESSES']),
+                               process_id=int(os.environ['JAX_PROCESS_ID']))
+  elif int(os.environ.get('SLURM_NTASKS', 1)) > 1 or int(os.environ.get('OMPI_COMM_WORLD_SIZE', 1)) > 1:
+    jax.distributed.initialize()
 
 
 class _QuietLibraries(std_logging.Filter):
@@ -32,9 +39,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
   logging.get_absl_handler().addFilter(_QuietLibraries())
-  if any(int(os.environ.get(k, '1')) > 1 if k != 'JAX_COORDINATOR_ADDRESS' else k in os.environ
-         for k in _MULTIPROCESS_ENV):
-    jax.distributed.initialize()
+  _initialize_distributed()
   logging.info('process %d of %d; %d local / %d global devices (%s)', jax.process_index(), jax.process_count(),
                jax.local_device_count(), jax.device_count(), jax.devices()[0].platform)
   train.train_and_evaluate(_CONFIG.value, _WORKDIR.value)

@@ -1,4 +1,7 @@
-"""TensorBoard event files (tensorboardX: no TensorFlow needed) and PNG sample grids, from process 0 only."""
+"""TensorBoard event files (tensorboardX: no TensorFlow needed), the same scalars as JSON lines
+(metrics.jsonl: one object per logged step, for pandas and plain scripts; a resumed run appends, so steps
+redone after a crash appear again, the later line being the resumed run's) and PNG sample grids; process 0 only."""
+import json
 from pathlib import Path
 
 import jax
@@ -11,11 +14,16 @@ class Writer:
   def __init__(self, workdir):
     self.workdir = Path(workdir)
     self._tb = SummaryWriter(str(self.workdir)) if jax.process_index() == 0 else None
+    if self._tb:
+      self.workdir.mkdir(parents=True, exist_ok=True)
+      self._jsonl = (self.workdir / 'metrics.jsonl').open('a')
 
   def scalars(self, step, values):
     if self._tb:
       for name, value in values.items():
         self._tb.add_scalar(name, float(value), step)
+      self._jsonl.write(json.dumps({'step': step, **{k: float(v) for k, v in values.items()}}) + '\n')
+      self._jsonl.flush()
 
   def image(self, step, name, image):
     """Writes a uint8 HWC image to TensorBoard and to workdir/samples/<name>_<step>.png."""
@@ -32,3 +40,4 @@ class Writer:
   def close(self):
     if self._tb:
       self._tb.close()
+      self._jsonl.close()

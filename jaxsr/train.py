@@ -11,7 +11,7 @@ import numpy as np
 import tqdm
 from absl import logging
 
-from jaxsr import checkpointing, config_base, images, methods, optim, parallel, summary
+from jaxsr import checkpointing, config_base, images, methods, optim, parallel, preemption, summary
 from jaxsr.data import pipeline
 from jaxsr.methods.base import TrainState
 
@@ -42,8 +42,8 @@ def train_and_evaluate(config, workdir, devices=None):
   # State: initialised directly into its replicated sharding, then overwritten by the last checkpoint if any.
   state = init_state(method, mesh, config.seed, batches[0])
   checkpoints = checkpointing.Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
-  if (latest := checkpoints.latest_step()) is not None:
-    state, data_state = checkpoints.restore(latest, state)
+  if (restored := checkpoints.restore_latest(state)) is not None:
+    latest, state, data_state = restored
     data.set_state(data_state)
     logging.info('Resumed from step %d of %s.', latest, workdir)
   start = int(state.step)
@@ -70,6 +70,7 @@ def train_and_evaluate(config, workdir, devices=None):
     return {k: float(np.mean([m[k] for m in values])) for k in values[0]} if values else {}
 
   timer = _Timer()
+  stop = preemption.StopRequest()
   try:
     for step in range(start + 1, config.num_steps + 1):
       state, metrics = train_step(state, parallel.global_batch(next(data), mesh))
@@ -77,6 +78,7 @@ def train_and_evaluate(config, workdir, devices=None):
       if step == start + 1:
         timer.first_step_done(step, state)
       progress.update()
+      stopping = stop.requested(step)
       last = step == config.num_steps
 
       if step % config.log_every == 0 or last:
@@ -91,10 +93,15 @@ def train_and_evaluate(config, workdir, devices=None):
         writer.scalars(step, {f'eval/{k}': v for k, v in eval_scalars.items()})
         writer.image(step, 'samples', images.grid({k: outputs[k] for k in method.eval_columns}))
 
-      if step % config.checkpoint_every == 0 or last:
+      if step % config.checkpoint_every == 0 or last or stopping:
         flush(step)
         checkpoints.save(step, state, data.get_state())
+      if stopping:
+        logging.warning('Stopped at step %d on %s; the checkpoint is saved and the same command resumes the run.',
+                        step, stop.signal)
+        break
   finally:
+    stop.close()
     progress.close()
     checkpoints.close()
     writer.close()

@@ -1,0 +1,40 @@
+"""Stopping cleanly when the cluster asks: SIGTERM (SLURM before a preemption or at the time limit, Kubernetes,
+spot VMs) makes the run save a checkpoint after the current step and return, so the same command resumes it."""
+import signal
+import threading
+
+import jax
+from absl import logging
+from jax.experimental import multihost_utils
+
+
+class StopRequest:
+  """`requested(step)` becomes True once SIGTERM has arrived; the handler is in place from creation to `close()`.
+
+  With several processes, jax's preemption service (started by `jax.distributed.initialize`) catches the signal
+  on whichever process gets it and agrees with the others on one step at which all of them stop, so that the
+  collective checkpoint save starts at the same step everywhere.
+  """
+
+  def __init__(self):
+    self.signal = None  # what asked the run to stop, once something has
+    # Python delivers signals to the main thread only; a run started from another thread keeps the default.
+    self._installed = jax.process_count() == 1 and threading.current_thread() is threading.main_thread()
+    if self._installed:
+      self._previous = signal.signal(signal.SIGTERM, self._handle)
+
+  def close(self):
+    if self._installed:
+      signal.signal(signal.SIGTERM, self._previous or signal.SIG_DFL)
+
+  def _handle(self, signum, frame):
+    del frame
+    self.signal = signal.Signals(signum).name
+    logging.warning('%s received: saving a checkpoint after this step, then stopping.', self.signal)
+
+  def requested(self, step):
+    """Call once per step, on every process: the multi-process agreement counts the calls."""
+    if jax.process_count() > 1:
+      if multihost_utils.reached_preemption_sync_point(step):
+        self.signal = 'a preemption notice'
+    return self.signal is not None

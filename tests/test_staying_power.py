@@ -1,0 +1,156 @@
+"""Preemption, crashes, damaged checkpoints, full disks, determinism: a run survives them or says clearly why not."""
+import errno
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import orbax.checkpoint as ocp
+import pytest
+
+from conftest import FAST_COMPILE
+from jaxsr import checkpointing, train
+from test_train import ONE_DEVICE, assert_same_state
+
+REPO = Path(__file__).resolve().parents[1]
+ENDLESS = 1_000_000  # num_steps of the subprocess runs: they end by signal
+
+
+def losses(workdir):
+  """{step: {name: value}} of every logged '/loss' scalar in metrics.jsonl (a step redone after a resume keeps
+  the later line)."""
+  lines = [json.loads(line) for line in (Path(workdir) / 'metrics.jsonl').read_text().splitlines()]
+  return {m['step']: {k: v for k, v in m.items() if k.endswith('/loss')} for m in lines}
+
+
+def start(workdir, checkpoint_every):
+  """An endless tiny H2L run in a subprocess on one CPU device, logging every step."""
+  command = [sys.executable, '-m', 'jaxsr.main', f'--config={REPO}/configs/h2l.py:tiny', f'--workdir={workdir}',
+             f'--config.num_steps={ENDLESS}', '--config.log_every=1', f'--config.checkpoint_every={checkpoint_every}',
+             f'--config.eval_every={ENDLESS}']
+  log = open(Path(workdir).with_suffix('.log'), 'a')
+  return subprocess.Popen(command, env={**os.environ, 'XLA_FLAGS': FAST_COMPILE}, stdout=log, stderr=log, text=True)
+
+
+def wait_for(condition, process, timeout=240):
+  deadline = time.monotonic() + timeout
+  while not condition():
+    assert process.poll() is None, f'the run exited early with {process.returncode}'
+    assert time.monotonic() < deadline, 'timed out'
+    time.sleep(0.05)
+
+
+def logged_steps(workdir):
+  path = Path(workdir) / 'metrics.jsonl'
+  return max(losses(workdir), default=0) if path.is_file() and path.read_text().endswith('\n') else 0
+
+
+def terminated_run(workdir, after_step, checkpoint_every=ENDLESS):
+  """Runs until `after_step` is logged, sends SIGTERM, returns (exit code, log text)."""
+  run = start(workdir, checkpoint_every)
+  wait_for(lambda: logged_steps(workdir) >= after_step, run)
+  run.send_signal(signal.SIGTERM)
+  code = run.wait(timeout=120)
+  return code, Path(workdir).with_suffix('.log').read_text()
+
+
+@pytest.fixture(scope='module')
+def reference(tmp_path_factory):
+  """An uninterrupted run stopped by SIGTERM after step 40 and never checkpointed before: (workdir, exit code,
+  log)."""
+  workdir = tmp_path_factory.mktemp('staying') / 'reference'
+  return (workdir, *terminated_run(workdir, after_step=40))
+
+
+def test_sigterm_saves_a_checkpoint_and_exits_cleanly(reference):
+  workdir, code, log = reference
+  assert code == 0, log[-3000:]
+  stopped = max(losses(workdir))
+  assert 40 <= stopped < ENDLESS
+  assert f'Stopped at step {stopped} on SIGTERM' in log
+  assert checkpointing.Checkpointer(workdir / 'checkpoints', 3).latest_step() == stopped
+
+
+def test_run_killed_mid_way_restarts_from_its_checkpoint_and_continues_the_same_curve(reference, tmp_path):
+  workdir = tmp_path / 'killed'
+  run = start(workdir, checkpoint_every=4)
+  wait_for(lambda: logged_steps(workdir) >= 10, run)
+  run.send_signal(signal.SIGKILL)
+  run.wait(timeout=60)
+  resumed_from = checkpointing.Checkpointer(workdir / 'checkpoints', 3).latest_step()
+  assert 4 <= resumed_from <= 32, 'the kill came too late to leave steps to compare'
+
+  code, log = terminated_run(workdir, after_step=40, checkpoint_every=4)
+  assert code == 0 and f'Resumed from step {resumed_from}' in log, log[-3000:]
+  expected, got = losses(reference[0]), losses(workdir)
+  steps = range(1, 41)
+  np.testing.assert_allclose([list(got[s].values()) for s in steps], [list(expected[s].values()) for s in steps],
+                             rtol=1e-6)
+
+
+def test_half_written_newest_checkpoint_is_skipped_with_a_warning(tiny_config, tmp_path, caplog):
+  tiny_config.num_steps, tiny_config.checkpoint_every = 4, 2
+  whole = train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+  newest = tmp_path / 'checkpoints' / '4'
+  for array_file in (newest / 'state').rglob('*'):  # cut every array file short, as a crash mid-copy would
+    if array_file.is_file() and 'ocdbt' in str(array_file.relative_to(newest)):
+      array_file.write_bytes(array_file.read_bytes()[:7])
+
+  with caplog.at_level(logging.WARNING):
+    resumed = train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+  assert 'cannot be read' in caplog.text and 'resuming from step 2' in caplog.text
+  assert (tmp_path / 'checkpoints' / '4.unreadable').is_dir()  # kept for inspection, not deleted
+  assert_same_state(whole, resumed)  # steps 3 and 4 redone from step 2 give the same networks
+
+
+def test_checkpoint_that_does_not_fit_the_config_is_an_error_not_a_fresh_start(tiny_config, tmp_path):
+  tiny_config.num_steps = 2
+  train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+  tiny_config.discriminator.dense_features = 24
+  with pytest.raises(Exception, match='shape|Shape'):
+    train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+  assert sorted(p.name for p in (tmp_path / 'checkpoints').iterdir()) == ['2']  # nothing moved aside
+
+
+def test_full_disk_fails_clearly_and_keeps_the_previous_checkpoint(tiny_config, tmp_path, monkeypatch):
+  tiny_config.num_steps, tiny_config.checkpoint_every = 2, 2
+  saved = train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+  checkpoints = checkpointing.Checkpointer(tmp_path / 'checkpoints', 3)
+
+  real_usage = checkpointing.shutil.disk_usage
+  monkeypatch.setattr(checkpointing.shutil, 'disk_usage', lambda path: real_usage(path)._replace(free=2**20))
+  with pytest.raises(checkpointing.CheckpointSaveError,
+                     match=r'not enough disk space to save step 4: it needs about \d+ MiB and 1 MiB are free; the '
+                           r'previous checkpoint \(2\) is intact'):
+    checkpoints.save(4, saved, {})
+  monkeypatch.undo()
+
+  def no_space(*args, **kwargs):  # the disk fills up while orbax writes
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+  monkeypatch.setattr(ocp.CheckpointManager, 'save', no_space)
+  with pytest.raises(checkpointing.CheckpointSaveError, match='saving checkpoint 4 failed .No space left on device'):
+    checkpoints.save(4, saved, {})
+  monkeypatch.undo()
+
+  step, state, _ = checkpoints.restore_latest(saved)
+  checkpoints.close()
+  assert step == 2 and sorted(p.name for p in (tmp_path / 'checkpoints').iterdir()) == ['2']
+  assert_same_state(saved, state)
+
+
+def test_same_seed_gives_the_same_first_20_losses(tiny_config, tmp_path):
+  tiny_config.num_steps, tiny_config.log_every = 20, 1
+  for name in ('a', 'b'):
+    train.train_and_evaluate(tiny_config, tmp_path / name, ONE_DEVICE)
+  tiny_config.seed += 1
+  train.train_and_evaluate(tiny_config, tmp_path / 'other_seed', ONE_DEVICE)
+
+  a, b, other = (losses(tmp_path / name) for name in ('a', 'b', 'other_seed'))
+  assert sorted(a) == list(range(1, 21))
+  assert a == b
+  assert a[1] != other[1]
