@@ -1,6 +1,25 @@
-"""What the benchmark scripts share: CPU-sized networks and evaluation over a held-out set in batches."""
+"""What the benchmark scripts share: configs by name, CPU-sized networks, evaluation over a held-out set in batches,
+timing a training step, and appending a table to RESULTS.md."""
+import time
+
 import jax
 import ml_collections
+import numpy as np
+
+from jaxsr import config_base, methods, parallel, train
+
+
+def load_config(configs_dir, name):
+  """configs/<name>.py's config; `name:variant` picks a variant."""
+  name, _, arg = name.partition(':')
+  return config_base.sibling_config(configs_dir / 'x.py', name, arg)
+
+
+def append_results(path, where, argv, header, rows):
+  """Appends the command, the device and a markdown table to `path`."""
+  columns = header.count('|') - 1
+  with path.open('a') as f:
+    f.write(f'\n{where}:\n\n`{" ".join(["python"] + argv)}`\n\n{header}\n|{"---|" * columns}\n' + '\n'.join(rows) + '\n')
 
 
 def narrower(c, divisor, fields):
@@ -25,3 +44,37 @@ def measure(method, state, eval_set, batch=50):
     for k, v in scalars.items():
       sums[k] = sums.get(k, 0.0) + float(v) * len(chunk['hr'])
   return {k: v / len(eval_set['hr']) for k, v in sums.items()}, first
+
+
+def random_batch(method, config):
+  example = method.train_data(config.data_dir or None)[0]
+  rng = np.random.default_rng(0)
+  return {k: rng.integers(0, 256, (config.batch_size, *x.shape), x.dtype) if x.dtype == np.uint8
+          else np.broadcast_to(x, (config.batch_size, *x.shape)).copy() for k, x in example.items()}
+
+
+def measure_step(config, mesh, steps):
+  """(compile seconds, steps/s, FLOPs per step over all devices) of `config`'s full training step on a random
+  batch (the input pipeline is left out)."""
+  method = methods.create(config)
+  batch = random_batch(method, config)
+  state = train.init_state(method, mesh, config.seed, batch, pretrained=False)  # random frozen nets time the same
+  batch = parallel.global_batch(batch, mesh)
+  t0 = time.perf_counter()
+  compiled = train.make_train_step(method, mesh).lower(state, batch).compile()
+  compile_seconds = time.perf_counter() - t0
+  for _ in range(2):
+    state, metrics = compiled(state, batch)
+  jax.block_until_ready(metrics)
+  t0 = time.perf_counter()
+  for _ in range(steps):
+    state, metrics = compiled(state, batch)
+  jax.block_until_ready((state, metrics))
+  seconds = (time.perf_counter() - t0) / steps
+  return compile_seconds, 1.0 / seconds, step_flops(compiled) * mesh.size
+
+
+def step_flops(compiled):
+  analysis = compiled.cost_analysis()
+  analysis = analysis[0] if isinstance(analysis, (list, tuple)) else analysis
+  return float((analysis or {}).get('flops', float('nan')))

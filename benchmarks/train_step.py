@@ -1,70 +1,63 @@
-"""Images/s of a method's full training step (every network updated), after compilation, and compile time.
+"""Training throughput per method: compile time, steady-state images/s and model FLOP utilisation.
 
-    python benchmarks/train_step.py --config=configs/h2l.py --batch_sizes=32,256 --precisions=float32,bfloat16
+    python benchmarks/train_step.py --configs=h2l,l2h,degradation_sr --batch_sizes=32,256 \
+        --precisions=float32,bfloat16
 
-Batches are random uint8 arrays of the method's input shapes, so the input pipeline is not measured. Rows are
-appended to benchmarks/RESULTS.md with the device and the command.
+One full training step (every network of the method updated) on random uint8 batches of the method's input
+shapes, so the input pipeline is not measured (benchmarks/input_pipeline.py does that). MFU is XLA's cost
+analysis of the compiled step (FLOPs, counted once per device program, times the device count) divided by the
+step time and by the devices' peak: PEAK_TFLOPS below, or --peak_tflops. float32 is compared with the TF32 peak,
+since XLA runs float32 convolutions on TF32 tensor cores by default. Rows are appended to benchmarks/RESULTS.md
+with the device and the command.
 """
 import sys
-import time
 from pathlib import Path
 
 import jax
-import numpy as np
 from absl import app, flags
-from ml_collections import config_flags
 
-from jaxsr import methods, parallel, train
+import common
+from jaxsr import parallel
 
-_CONFIG = config_flags.DEFINE_config_file('config', None, 'A configs/<method>.py file.')
+REPO = Path(__file__).resolve().parents[1]
+_CONFIGS = flags.DEFINE_list('configs', ['h2l'], 'configs/<name>.py, `name:variant` too.')
 _BATCH_SIZES = flags.DEFINE_list('batch_sizes', ['32'], 'Global batch sizes.')
 _PRECISIONS = flags.DEFINE_list('precisions', ['float32'], 'float32 and/or bfloat16.')
 _STEPS = flags.DEFINE_integer('steps', 20, 'Timed steps after two warm-up steps.')
-_RESULTS = flags.DEFINE_string('results', str(Path(__file__).with_name('RESULTS.md')), 'Markdown file to append to.')
+_PEAK = flags.DEFINE_float('peak_tflops', None, 'Peak TFLOP/s of one device (default: PEAK_TFLOPS by device kind).')
+_RESULTS = flags.DEFINE_string('results', str(REPO / 'benchmarks' / 'RESULTS.md'), 'Markdown file to append to.')
+
+# Dense peak TFLOP/s of one device by precision (NVIDIA data sheets, SXM parts; float32 = TF32 tensor cores).
+PEAK_TFLOPS = {'H100': {'bfloat16': 989.0, 'float32': 494.7}, 'H200': {'bfloat16': 989.0, 'float32': 494.7},
+               'A100': {'bfloat16': 312.0, 'float32': 156.0}}
 
 
-def measure(config, mesh, steps):
-  method = methods.create(config)
-  example = method.train_data(config.data_dir or None)[0]
-  rng = np.random.default_rng(0)
-  batch = {k: rng.integers(0, 256, (config.batch_size, *x.shape), x.dtype) for k, x in example.items()}
-  state = train.init_state(method, mesh, config.seed, batch)
-  batch = parallel.global_batch(batch, mesh)
-  step = train.make_train_step(method, mesh)
-  t0 = time.perf_counter()
-  compiled = step.lower(state, batch).compile()
-  compile_seconds = time.perf_counter() - t0
-  for _ in range(2):
-    state, metrics = compiled(state, batch)
-  jax.block_until_ready(metrics)
-  t0 = time.perf_counter()
-  for _ in range(steps):
-    state, metrics = compiled(state, batch)
-  jax.block_until_ready((state, metrics))
-  seconds = (time.perf_counter() - t0) / steps
-  return compile_seconds, 1.0 / seconds, config.batch_size / seconds
+def peak_flops(device, precision):
+  """Peak FLOP/s of one device, or None where unknown (CPUs: the MFU column stays empty)."""
+  if _PEAK.value:
+    return _PEAK.value * 1e12
+  return next((p[precision] * 1e12 for kind, p in PEAK_TFLOPS.items() if kind in device.device_kind), None)
 
 
 def main(argv):
   del argv
   mesh = parallel.make_mesh()
-  device = f'{jax.device_count()} x {jax.devices()[0].device_kind} ({jax.devices()[0].platform}), jax {jax.__version__}'
+  device = jax.devices()[0]
+  where = f'{jax.device_count()} x {device.device_kind} ({device.platform}), jax {jax.__version__}'
   rows = []
-  for precision in _PRECISIONS.value:
-    for batch_size in map(int, _BATCH_SIZES.value):
-      config = _CONFIG.value
-      config.unlock()
-      config.batch_size, config.precision = batch_size, precision
-      compile_s, steps_s, images_s = measure(config, mesh, _STEPS.value)
-      rows.append(f'| {config.method} | {device} | {batch_size} | {precision} | {compile_s:.1f} | '
-                  f'{steps_s:.3g} | {images_s:.4g} |')
-      print(rows[-1], flush=True)
-  results = Path(_RESULTS.value)
-  if not results.exists():
-    results.write_text('# Benchmarks\n')
-  with results.open('a') as f:
-    f.write(f'\n`{" ".join(["python"] + sys.argv)}`\n\n| method | device | batch | precision | compile s | steps/s |'
-            f' images/s |\n|---|---|---|---|---|---|---|\n' + '\n'.join(rows) + '\n')
+  for name in _CONFIGS.value:
+    for precision in _PRECISIONS.value:
+      for batch_size in map(int, _BATCH_SIZES.value):
+        config = common.load_config(REPO / 'configs', name)
+        config.batch_size, config.precision = batch_size, precision
+        compile_s, steps_s, flops = common.measure_step(config, mesh, _STEPS.value)
+        peak = peak_flops(device, precision)
+        mfu = f'{100 * flops * steps_s / (peak * mesh.size):.1f}%' if peak else '–'
+        rows.append(f'| {name} | {batch_size} | {precision} | {compile_s:.1f} | {steps_s * batch_size:.4g} | '
+                    f'{flops / 1e12:.3g} | {mfu} |')
+        print(rows[-1], flush=True)
+  common.append_results(Path(_RESULTS.value), where, sys.argv,
+                        '| config | batch | precision | compile s | images/s | TFLOP/step | MFU |', rows)
 
 
 if __name__ == '__main__':

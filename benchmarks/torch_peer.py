@@ -1,0 +1,269 @@
+"""The joint degradation step (H2L + LR discriminator, L2H + HR discriminator, all four updated) in PyTorch, timed
+eager and with torch.compile against jaxsr's jitted step, in the same run, device, batch and precision.
+
+    python benchmarks/torch_peer.py --batch_sizes=32,256 --precisions=float32,bfloat16
+
+The PyTorch networks are built from the same config fields as jaxsr's (configs/degradation_sr.py; `:tiny` works),
+and their parameter counts are asserted equal to ours, network by network. The step is the one
+jaxsr/methods/degradation_sr.py takes: D_LR on real LR vs H2L(hr, z), then H2L against the updated D_LR
+(alpha MSE to the 4x average-pooled HR + beta hinge), then D_HR on HR vs L2H(H2L output), then L2H against the
+updated D_HR (MSE + adversarial hinge); Adam with the configs' betas, generators' outputs reused as jaxsr reuses
+them (one generator forward per step). The discriminators see real and fake in one call, where jaxsr makes two:
+torch.compile cannot differentiate two spectral-norm forwards of one module (the second updates in place the
+power-iteration vector the first saved); with no BatchNorm in them, only the number of power iterations per step
+differs, not the FLOPs. bfloat16 is torch.autocast, as jaxsr computes in bfloat16 with float32
+parameters; float32 lets cuDNN and matmuls use TF32, as XLA does by default. Needs PyTorch (the GPU machine has it).
+Rows are appended to benchmarks/RESULTS.md.
+"""
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+import torch
+import torch.nn.functional as F
+from absl import app, flags
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+import common
+from jaxsr import methods, parallel
+
+REPO = Path(__file__).resolve().parents[1]
+_CONFIG = flags.DEFINE_string('config', 'degradation_sr', 'configs/<name>.py of the joint method.')
+_BATCH_SIZES = flags.DEFINE_list('batch_sizes', ['32'], 'Global batch sizes.')
+_PRECISIONS = flags.DEFINE_list('precisions', ['float32'], 'float32 and/or bfloat16.')
+_STEPS = flags.DEFINE_integer('steps', 20, 'Timed steps after warm-up.')
+_COMPILE = flags.DEFINE_bool('torch_compile', True, 'Also time the torch.compile version.')
+_RESULTS = flags.DEFINE_string('results', str(REPO / 'benchmarks' / 'RESULTS.md'), 'Markdown file to append to.')
+
+
+class PreActBlock(nn.Module):
+  """jaxsr.models.layers.PreActResBlock."""
+
+  def __init__(self, cin, cout, downsample=False):
+    super().__init__()
+    self.bn1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+    self.bn2, self.conv2 = nn.BatchNorm2d(cout), nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+    self.skip = nn.Conv2d(cin, cout, 1, bias=False) if cin != cout else nn.Identity()
+    self.downsample = downsample
+
+  def forward(self, x):
+    h = F.relu(self.bn2(self.conv1(F.relu(self.bn1(x)))))
+    if self.downsample:
+      h, x = F.avg_pool2d(h, 2), F.avg_pool2d(x, 2)
+    return self.skip(x) + self.conv2(h)
+
+
+class HighToLow(nn.Module):
+  """jaxsr.models.h2l.HighToLowGenerator (skips=False)."""
+
+  def __init__(self, g, z_dim, size):
+    super().__init__()
+    self.noise = nn.Linear(z_dim, size * size)
+    self.stem = nn.Conv2d(4, g.widths[0], 3, padding=1)
+    widths = [g.widths[0], *g.widths]
+    self.encoder = nn.Sequential(*[PreActBlock(widths[i], widths[i + 1], i % 2 == 1) for i in range(len(g.widths))])
+    stages, width = [], g.widths[-1]
+    for up in g.up_widths:
+      assert width // 4 == up, 'pixel shuffle must give up_widths channels'
+      stages += [nn.PixelShuffle(2), *[PreActBlock(up, up) for _ in range(g.blocks_per_stage)]]
+      width = up
+    self.decoder = nn.Sequential(*stages)
+    self.head = nn.Sequential(nn.Conv2d(width, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 3, 3, padding=1), nn.Tanh())
+
+  def forward(self, hr, z):
+    n, _, h, w = hr.shape
+    x = torch.cat([hr, self.noise(z).view(n, 1, h, w)], 1)
+    return self.head(self.decoder(self.encoder(self.stem(x))))
+
+
+class LowToHighStage(nn.Module):
+  def __init__(self, cin, width, blocks):
+    super().__init__()
+    self.blocks = nn.Sequential(*[PreActBlock(cin if i == 0 else width, width) for i in range(blocks)])
+    self.skip = nn.Conv2d(cin, width, 1, bias=False) if cin != width else nn.Identity()
+    self.bn, self.conv = nn.BatchNorm2d(width), nn.Conv2d(width, width, 1)
+
+  def forward(self, x):
+    x = F.interpolate(self.skip(x) + self.blocks(x), scale_factor=2, mode='bilinear', align_corners=False)
+    return self.conv(F.relu(self.bn(x)))
+
+
+class LowToHigh(nn.Module):
+  """jaxsr.models.l2h.LowToHighGenerator."""
+
+  def __init__(self, g):
+    super().__init__()
+    self.stem = nn.Conv2d(3, g.widths[0], 3, padding=1)
+    cins = [g.widths[0], *g.widths[:-1]]
+    self.stages = nn.Sequential(*[LowToHighStage(c, w, b) for c, w, b in zip(cins, g.widths, g.blocks)])
+    f = g.head_features
+    self.head = nn.Sequential(nn.Conv2d(g.widths[-1], f, 3, padding=1), nn.ReLU(), nn.Conv2d(f, f, 1), nn.ReLU(),
+                              nn.Conv2d(f, 3, 1), nn.Tanh())
+
+  def forward(self, lr):
+    return self.head(self.stages(self.stem(lr)))
+
+
+class SNBlock(nn.Module):
+  """jaxsr.models.layers.SNResBlock."""
+
+  def __init__(self, cin, cout, downsample, first):
+    super().__init__()
+    self.conv1 = spectral_norm(nn.Conv2d(cin, cout, 3, padding=1))
+    self.conv2 = spectral_norm(nn.Conv2d(cout, cout, 3, padding=1))
+    self.skip = spectral_norm(nn.Conv2d(cin, cout, 1))
+    self.downsample, self.first = downsample, first
+
+  def forward(self, x):
+    h = self.conv2(F.relu(self.conv1(x if self.first else F.relu(x))))
+    skip = self.skip(x)
+    if self.downsample:
+      h, skip = F.avg_pool2d(h, 2), F.avg_pool2d(skip, 2)
+    return h + skip
+
+
+class SNResNetDiscriminator(nn.Module):
+  """jaxsr.models.discriminators.SNResNetDiscriminator."""
+
+  def __init__(self, d, size):
+    super().__init__()
+    first_pooled = len(d.widths) - d.pooled_blocks
+    cins = [3, *d.widths[:-1]]
+    self.blocks = nn.Sequential(*[SNBlock(c, w, i >= first_pooled, i == 0)
+                                  for i, (c, w) in enumerate(zip(cins, d.widths))])
+    side = size // 2 ** d.pooled_blocks
+    self.dense = spectral_norm(nn.Linear(d.widths[-1] * side * side, d.dense_features))
+    self.out = spectral_norm(nn.Linear(d.dense_features, 1))
+
+  def forward(self, x):
+    x = F.relu(self.blocks(x)).flatten(1)
+    return self.out(F.relu(self.dense(x)))[:, 0]
+
+
+def build(config):
+  """The four networks of config, with Adam optimisers: {name: (module, optimizer)}."""
+  size, lr_size, l2h = config.image_size, config.image_size // config.scale, config.l2h
+  nets = {'h2l': (HighToLow(config.generator, config.z_dim, size), config.generator.optimizer),
+          'd_lr': (SNResNetDiscriminator(config.discriminator, lr_size), config.discriminator.optimizer),
+          'l2h': (LowToHigh(l2h.generator), l2h.generator.optimizer),
+          'd_hr': (SNResNetDiscriminator(l2h.discriminator, size), l2h.discriminator.optimizer)}
+  out = {}
+  for name, (module, opt) in nets.items():
+    if opt.name != 'adam' or opt.get('schedule', 'constant') != 'constant':
+      raise ValueError(f'{name}: the peer implements constant-rate Adam only, not {opt}')
+    out[name] = (module, torch.optim.Adam(module.parameters(), lr=opt.learning_rate, betas=(opt.b1, opt.b2)))
+  return out
+
+
+def hinge_d(real, fake):
+  return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
+
+
+def make_step(config, nets, dtype):
+  """One joint step on float tensors in [-1, 1]; `nets` may hold torch.compile'd modules."""
+  (h2l, h2l_opt), (d_lr, d_lr_opt), (l2h, l2h_opt), (d_hr, d_hr_opt) = (
+      nets[k] for k in ('h2l', 'd_lr', 'l2h', 'd_hr'))
+  alpha, beta, mse, adversarial = config.alpha, config.beta, config.l2h.loss.mse, config.l2h.loss.adversarial
+  autocast = torch.autocast(device_type='cuda' if torch.cuda.is_available() else 'cpu', dtype=dtype,
+                            enabled=dtype != torch.float32)
+
+  def adversarial_update(g_opt, fake, d, d_opt, real, g_loss):
+    """D on (real, fake.detach()), then G against the updated D through the same forward pass."""
+    with autocast:
+      real_logits, fake_logits = d(torch.cat([real, fake.detach().to(real.dtype)])).float().chunk(2)
+      d_loss = hinge_d(real_logits, fake_logits)
+    d_opt.zero_grad(set_to_none=True)
+    d_loss.backward()
+    d_opt.step()
+    d.requires_grad_(False)
+    with autocast:
+      loss = g_loss(-d(fake).float().mean())
+    g_opt.zero_grad(set_to_none=True)
+    loss.backward()
+    g_opt.step()
+    d.requires_grad_(True)
+    return loss
+
+  def step(hr, real_lr, z):
+    with autocast:
+      fake_lr = h2l(hr, z)
+    target = F.avg_pool2d(hr, config.scale)
+    h2l_loss = adversarial_update(h2l_opt, fake_lr, d_lr, d_lr_opt, real_lr,
+                                  lambda adv: alpha * F.mse_loss(fake_lr.float(), target) + beta * adv)
+    with autocast:
+      sr = l2h(fake_lr.detach())
+    l2h_loss = adversarial_update(l2h_opt, sr, d_hr, d_hr_opt, hr,
+                                  lambda adv: mse * F.mse_loss(sr.float(), hr) + adversarial * adv)
+    return h2l_loss, l2h_loss
+
+  return step
+
+
+def time_torch(config, precision, device, compiled):
+  """(seconds to the end of the first step, steps/s, parameter counts) of the PyTorch step."""
+  torch.manual_seed(0)
+  nets = build(config)
+  counts = {k: sum(p.numel() for p in m.parameters()) for k, (m, _) in nets.items()}
+  nets = {k: ((torch.compile(m) if compiled else m).to(device).train(), opt) for k, (m, opt) in nets.items()}
+  step = make_step(config, nets, {'float32': torch.float32, 'bfloat16': torch.bfloat16}[precision])
+  n, size = config.batch_size, config.image_size
+  hr = torch.rand(n, 3, size, size, device=device) * 2 - 1
+  real_lr = torch.rand(n, 3, size // config.scale, size // config.scale, device=device) * 2 - 1
+  z = torch.randn(n, config.z_dim, device=device)
+  sync = torch.cuda.synchronize if device.type == 'cuda' else lambda: None
+  t0 = time.perf_counter()
+  step(hr, real_lr, z)
+  sync()
+  first = time.perf_counter() - t0
+  for _ in range(2):
+    step(hr, real_lr, z)
+  sync()
+  t0 = time.perf_counter()
+  for _ in range(_STEPS.value):
+    step(hr, real_lr, z)
+  sync()
+  return first, _STEPS.value / (time.perf_counter() - t0), counts
+
+
+def jax_parameter_counts(config):
+  method = methods.create(config)
+  batch = common.random_batch(method, config)
+  shapes = jax.eval_shape(lambda: method.init_networks(jax.random.PRNGKey(0), batch))
+  return {k: sum(int(np.prod(x.shape)) for x in jax.tree.leaves(n.params)) for k, n in shapes.items()}
+
+
+def main(argv):
+  del argv
+  torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True  # XLA's float32 default
+  device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+  mesh = parallel.make_mesh()
+  where = (f'{jax.device_count()} x {jax.devices()[0].device_kind} (jax {jax.__version__}); torch {torch.__version__} '
+           f'on {torch.cuda.get_device_name() if device.type == "cuda" else "cpu"}')
+  rows = []
+  for precision in _PRECISIONS.value:
+    for batch_size in map(int, _BATCH_SIZES.value):
+      config = common.load_config(REPO / 'configs', _CONFIG.value)
+      config.batch_size, config.precision = batch_size, precision
+      ours = jax_parameter_counts(config)
+      compile_s, steps_s, _ = common.measure_step(config, mesh, _STEPS.value)
+      results = {'jaxsr (jit)': (compile_s, steps_s)}
+      for compiled in (False, True)[:1 + _COMPILE.value]:
+        first, rate, counts = time_torch(config, precision, device, compiled)
+        if counts != ours:
+          raise AssertionError(f'parameter counts differ: torch {counts}, jaxsr {ours}')
+        results['torch.compile' if compiled else 'torch eager'] = (first, rate)
+      for name, (first, rate) in results.items():
+        speedup = steps_s / rate
+        rows.append(f'| {_CONFIG.value} | {name} | {batch_size} | {precision} | {first:.1f} | {rate * batch_size:.4g} |'
+                    f' {speedup:.2f}x |')
+        print(rows[-1], flush=True)
+  print('parameters per network:', ours)
+  common.append_results(Path(_RESULTS.value), where, sys.argv, '| config | implementation | batch | precision | '
+                        'compile / first step s | images/s | jaxsr speed-up |', rows)
+
+
+if __name__ == '__main__':
+  app.run(main)
