@@ -26,6 +26,7 @@ _DATA_DIR = flags.DEFINE_string('data_dir', None, 'tfds data dir.')
 _THREADS = flags.DEFINE_list('threads', ['1', str(os.cpu_count())], 'Reading threads to try.')
 _BATCH = flags.DEFINE_integer('batch_size', 32, 'Global batch size.')
 _BATCHES = flags.DEFINE_integer('batches', 100, 'Batches timed after 10 warm-up batches.')
+_STEPS = flags.DEFINE_integer('steps', 10, 'Training steps timed for the comparison.')
 _PRECISION = flags.DEFINE_string('precision', 'bfloat16', 'Precision of the training step it is compared with.')
 _RESULTS = flags.DEFINE_string('results', str(REPO / 'benchmarks' / 'RESULTS.md'), 'Markdown file to append to.')
 
@@ -48,7 +49,7 @@ def main(argv):
     config.dataset = _DATASET.value
   dataset = methods.create(config).train_data(config.data_dir or None)
   mesh = parallel.make_mesh()
-  _, steps_per_second, _ = common.measure_step(config, mesh, steps=10)
+  _, steps_per_second, _ = common.measure_step(config, mesh, _STEPS.value)
   step_rate = steps_per_second * config.batch_size
   device = jax.devices()[0]
   where = (f'{os.cpu_count()} CPU cores; step on {jax.device_count()} x {device.device_kind} ({device.platform}), '

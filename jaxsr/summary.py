@@ -14,14 +14,13 @@ class Writer:
   def __init__(self, workdir):
     self.workdir = Path(workdir)
     self._tb = SummaryWriter(str(self.workdir)) if jax.process_index() == 0 else None
-    if self._tb:
-      self.workdir.mkdir(parents=True, exist_ok=True)
-      self._jsonl = (self.workdir / 'metrics.jsonl').open('a')
+    self._jsonl = None  # opened by the first scalars()
 
   def scalars(self, step, values):
     if self._tb:
       for name, value in values.items():
         self._tb.add_scalar(name, float(value), step)
+      self._jsonl = self._jsonl or (self.workdir / 'metrics.jsonl').open('a')
       self._jsonl.write(json.dumps({'step': step, **{k: float(v) for k, v in values.items()}}) + '\n')
       self._jsonl.flush()
 
@@ -40,4 +39,5 @@ class Writer:
   def close(self):
     if self._tb:
       self._tb.close()
+    if self._jsonl:
       self._jsonl.close()
