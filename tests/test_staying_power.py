@@ -33,8 +33,9 @@ def start(workdir, checkpoint_every):
   command = [sys.executable, '-m', 'jaxsr.main', f'--config={REPO}/configs/h2l.py:tiny', f'--workdir={workdir}',
              f'--config.num_steps={ENDLESS}', '--config.log_every=1', f'--config.checkpoint_every={checkpoint_every}',
              f'--config.eval_every={ENDLESS}']
-  log = open(Path(workdir).with_suffix('.log'), 'a')
-  return subprocess.Popen(command, env={**os.environ, 'XLA_FLAGS': FAST_COMPILE}, stdout=log, stderr=log, text=True)
+  with open(Path(workdir).with_suffix('.log'), 'a') as log:  # the child keeps its own copy of the descriptor
+    return subprocess.Popen(command, env={**os.environ, 'XLA_FLAGS': FAST_COMPILE}, stdout=log, stderr=log,
+                            text=True)
 
 
 def wait_for(condition, process, timeout=240):
