@@ -2,9 +2,12 @@
 another run (a generator to start from, a frozen network to train against)."""
 import contextlib
 import errno
+import json
 import shutil
+import time
 from pathlib import Path
 
+import flax
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
@@ -14,6 +17,58 @@ from jax.experimental import multihost_utils
 
 class CheckpointSaveError(OSError):
   """A checkpoint could not be written (most often: the disk is full); the previous checkpoints are untouched."""
+
+
+class CheckpointMismatchError(ValueError):
+  """A checkpoint holds other arrays than the config builds: the run was started with another config."""
+
+  def __init__(self, step, directory, mismatches, hint='', limit=6):
+    self.step, self.directory, self.mismatches = step, directory, mismatches
+    shown = [f'{path}: {_shape_text(saved)} saved, {_shape_text(here)} here'
+             for path, (saved, here) in list(mismatches.items())[:limit]]
+    more = f' and {len(mismatches) - limit} more' if len(mismatches) > limit else ''
+    super().__init__(f'checkpoint {step} in {directory} does not fit this config: {"; ".join(shown)}{more}. '
+                     f'{hint}'.strip())
+
+
+def _shape_text(shape):
+  return 'missing' if shape is None else str(tuple(shape))
+
+
+def _shapes(tree, prefix=''):
+  """{'nets/h2l/params/conv/kernel': shape} of a nested dict/list tree of arrays or orbax array metadata."""
+  if isinstance(tree, dict):
+    items = tree.items()
+  elif isinstance(tree, (list, tuple)):
+    items = enumerate(tree)
+  else:
+    return {prefix.rstrip('/'): tuple(tree.shape)} if hasattr(tree, 'shape') else {}
+  out = {}
+  for key, value in items:
+    out.update(_shapes(value, f'{prefix}{key}/'))
+  return out
+
+
+# What orbax and tensorstore say when checkpoint files are missing or cut short (tensorstore status codes).
+_DAMAGE_MARKERS = ('DATA_LOSS', 'NOT_FOUND', 'OUT_OF_RANGE', 'Error decoding', 'Unexpected end', 'truncated')
+# What they say when the arrays asked for are not the arrays saved.
+_MISMATCH_MARKERS = ('not compatible with the stored shape', 'tree structures do not match', 'Shape mismatch')
+
+
+def _causes(error):
+  while error is not None:
+    yield error
+    error = error.__cause__ or error.__context__
+
+
+def _is_damage(error):
+  """Missing or truncated files: nothing a retry could fix."""
+  return any(isinstance(e, (FileNotFoundError, json.JSONDecodeError)) or
+             any(m in str(e) for m in _DAMAGE_MARKERS) for e in _causes(error))
+
+
+def _is_mismatch(error):
+  return any(any(m in str(e) for m in _MISMATCH_MARKERS) for e in _causes(error))
 
 
 class Checkpointer:
@@ -37,12 +92,13 @@ class Checkpointer:
     cannot hold it, and when the previous (asynchronous) save failed."""
     state = state.replace(frozen={})
     needed = sum(x.nbytes for x in jax.tree.leaves(state)) + _MARGIN_BYTES
-    free = shutil.disk_usage(self.directory).free
-    if free < needed:
+    free = _free_bytes_everywhere(self.directory)
+    if free.min() < needed:
+      where = (f'{free.min() / 2**20:.0f} MiB are free' if len(free) == 1 else
+               f'process {int(free.argmin())} of {len(free)} has {free.min() / 2**20:.0f} MiB free')
       raise CheckpointSaveError(
           errno.ENOSPC, f'not enough disk space to save step {step}: it needs about {needed / 2**20:.0f} MiB and '
-          f'{free / 2**20:.0f} MiB are free; the previous checkpoint ({self.latest_step()}) is intact',
-          str(self.directory))
+          f'{where}; the previous checkpoint ({self.latest_step()}) is intact', str(self.directory))
     with self._save_errors(step):
       self._manager.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state),
                                                        data=ocp.args.JsonSave(data_state)))
@@ -50,31 +106,57 @@ class Checkpointer:
   def restore_latest(self, state):
     """(step, state, data_state) of the newest checkpoint that reads back, or None when there is none.
 
-    Newer checkpoints that cannot be read (cut short by a crash on a filesystem without atomic renames, a file
-    lost or truncated) are skipped with a warning and moved aside to `<step>.unreadable`, not deleted, so that
-    training can write those steps again. When no checkpoint reads, nothing is moved and the newest one's error
-    is raised: that is a config that does not fit the run, not damage.
+    Newer checkpoints that are damaged (files missing or cut short by a crash on a filesystem without atomic
+    renames) are skipped with a warning and moved aside to `<step>.unreadable`, not deleted, so that training can
+    write those steps again. A checkpoint that does not fit `state` raises CheckpointMismatchError naming the
+    arrays; any other error (a flaky network filesystem, permissions) is retried, then raised, moving nothing:
+    resuming from an older checkpoint because of a transient error would silently throw training away.
     """
-    unreadable = []
+    damaged = []
     for step in sorted(self._manager.all_steps(), reverse=True):
       try:
-        restored = self.restore(step, state)
-      except Exception as error:  # noqa: BLE001  (orbax raises many kinds for a damaged checkpoint)
-        unreadable.append((step, error))
+        restored = self._restore_retrying(step, state)
+      except Exception as error:  # noqa: BLE001  (orbax and tensorstore raise many kinds; classified below)
+        if _is_mismatch(error):
+          raise CheckpointMismatchError(step, self.directory, self._mismatches(step, state)) from error
+        if not _is_damage(error):
+          raise
+        damaged.append((step, error))
         continue
-      for bad, error in unreadable:
+      for bad, error in damaged:
         aside = self.directory / f'{bad}.unreadable'
         logging.warning('Checkpoint %s cannot be read (%s: %s); resuming from step %d instead and moving it to %s.',
-                        self.directory / str(bad), type(error).__name__, str(error).splitlines()[0], step, aside)
+                        self.directory / str(bad), type(error).__name__, str(error).splitlines()[0][:300], step,
+                        aside)
         if jax.process_index() == 0:
           (self.directory / str(bad)).rename(aside)
-      if unreadable:
+      if damaged:
         multihost_utils.sync_global_devices('jaxsr: unreadable checkpoints moved aside')
         self._manager.reload()
       return (step, *restored)
-    if unreadable:
-      raise unreadable[0][1]
+    if damaged:
+      raise damaged[0][1]
     return None
+
+  def _restore_retrying(self, step, state, attempts=3, wait_seconds=2.0):
+    """`restore`, tried again after an error that is neither damage nor a mismatch (it may be transient)."""
+    for attempt in range(attempts):
+      try:
+        return self.restore(step, state)
+      except Exception as error:  # noqa: BLE001
+        if _is_mismatch(error) or _is_damage(error) or attempt == attempts - 1:
+          raise
+        logging.warning('Reading checkpoint %d failed (%s: %s); trying again in %.0f s.', step,
+                        type(error).__name__, str(error).splitlines()[0][:300], wait_seconds)
+        time.sleep(wait_seconds)
+        wait_seconds *= 2
+
+  def _mismatches(self, step, state):
+    """{array path: (saved shape, expected shape)} of the arrays checkpoint `step` and `state` disagree on."""
+    saved = _shapes(_reader(self.directory).item_metadata(step)['state'].tree)
+    expected = _shapes(flax.serialization.to_state_dict(state.replace(frozen={})))
+    differing = [k for k in saved.keys() | expected.keys() if saved.get(k) != expected.get(k)]
+    return {k: (saved.get(k), expected.get(k)) for k in sorted(differing, key=lambda k: ('opt_state' in k, k))}
 
   def restore(self, step, state):
     """Returns (the saved state, data_state); `state` gives shapes, dtypes, shardings and the frozen networks."""
@@ -102,6 +184,17 @@ class Checkpointer:
 _MARGIN_BYTES = 16 * 2**20  # orbax's metadata and the data iterator state
 
 
+def _free_bytes_everywhere(directory):
+  """Free bytes under `directory` on every process (one entry per process). Every process learns every other's
+  number, so all of them stop or all of them enter orbax's collective save: a lone process raising would leave
+  the others waiting in the save until the heartbeat timeout."""
+  free = shutil.disk_usage(directory).free
+  if jax.process_count() == 1:
+    return np.array([free])
+  mib = multihost_utils.process_allgather(np.int32(min(free // 2**20, 2**31 - 1)))  # jax's default ints: 32 bits
+  return np.asarray(mib, np.int64).reshape(-1) * 2**20
+
+
 def load_network(run_dir, name, expected, field):
   """(params, state) of network `name` in the newest checkpoint of the run in `run_dir`.
 
@@ -109,7 +202,7 @@ def load_network(run_dir, name, expected, field):
   that named `run_dir`, for the errors: a missing directory, a run without checkpoints, a run without that
   network or with a differently shaped one (another architecture or scale) each say which.
   """
-  directory = Path(run_dir or '').absolute() / 'checkpoints'
+  directory = Path(run_dir or '').expanduser().absolute() / 'checkpoints'
   if not run_dir or not directory.is_dir():
     raise FileNotFoundError(f'config.{field}: {run_dir!r} is not a jaxsr run directory (no {directory})')
   saved = read_saved_state(directory)
@@ -128,12 +221,17 @@ def load_network(run_dir, name, expected, field):
   return jax.tree.map(np.asarray, loaded['params']), jax.tree.map(np.asarray, loaded['state'])
 
 
+def _reader(directory):
+  """A manager that reads checkpoints (and their metadata) without being told their structure first."""
+  return ocp.CheckpointManager(Path(directory).absolute(), item_handlers={
+      'state': ocp.StandardCheckpointHandler(), 'data': ocp.JsonCheckpointHandler()})
+
+
 def read_saved_state(directory, step=None):
   """The saved state of checkpoint `step` (default: the newest) in `directory` as a tree of numpy arrays, or None
   without checkpoints. Reads a run saved on any number of devices and processes (the saved shardings are
   ignored), for reading networks into another run."""
-  manager = ocp.CheckpointManager(Path(directory).absolute(), item_handlers={
-      'state': ocp.StandardCheckpointHandler(), 'data': ocp.JsonCheckpointHandler()})
+  manager = _reader(directory)
   step = manager.latest_step() if step is None else step
   if step is None:
     manager.close()

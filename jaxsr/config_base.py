@@ -3,6 +3,7 @@
 Config files (`configs/<method>.py`) import this module from the installed package rather than a sibling
 `configs/common.py`, so they load the same way from any working directory.
 """
+import difflib
 import importlib.util
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def base_config():
   c.keep_checkpoints = 3
   c.precision = 'float32'  # computation dtype; parameters and optimizer states stay float32
   c.data_threads = 4
+  c.steps_in_flight = 2  # steps dispatched ahead of the host; a stop request waits for at most these to end
   return c
 
 
@@ -86,8 +88,12 @@ def tiny_reference_vae(c):
 
 def sibling_config(config_file, name, arg=''):
   """`get_config(arg)` of configs/<name>.py next to `config_file`: a variant config starts from its parent."""
-  path = Path(config_file).with_name(f'{name}.py')
-  spec = importlib.util.spec_from_file_location(f'jaxsr_configs.{name}', path)
+  return load_file(Path(config_file).with_name(f'{name}.py'), arg)
+
+
+def load_file(path, arg=''):
+  """`get_config(arg)` of the config file at `path` (`--config=path:arg` on the command line)."""
+  spec = importlib.util.spec_from_file_location(f'jaxsr_configs.{Path(path).stem}', path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module.get_config(arg)
@@ -109,6 +115,23 @@ def optimizer(name='adam', learning_rate=1e-4, b1=0.9, b2=0.999, schedule='const
                                         decay_every=decay_every, decay_factor=decay_factor))
 
 
+def unknown_field(config, dotted):
+  """For an override `--config.<dotted>=...`: a message naming the first part of `dotted` the config lacks and
+  the closest names at that depth, or None when the field exists."""
+  node, walked = config, []
+  for part in dotted.split('.'):
+    if not isinstance(node, ml_collections.ConfigDict) or part not in node:
+      known = sorted(node.keys()) if isinstance(node, ml_collections.ConfigDict) else []
+      close = difflib.get_close_matches(part, known, n=3, cutoff=0.5)
+      where = 'config.' + '.'.join(walked) if walked else 'the config'
+      hint = f'; did you mean {" or ".join(repr(c) for c in close)}?' if close else ''
+      listing = f' ({where} has {", ".join(known)})' if known else f' ({where} is a value, not a group)'
+      return f"config.{'.'.join([*walked, part])}: {where} has no field '{part}'{hint}{listing}"
+    node = node[part]
+    walked.append(part)
+  return None
+
+
 def _check(ok, field, message):
   if not ok:
     raise ValueError(f'config.{field}: {message}')
@@ -122,7 +145,7 @@ def validate(config, device_count):
          f'{c.batch_size} does not split over {device_count} devices')
   _check(c.num_steps >= 0, 'num_steps', f'must be >= 0, got {c.num_steps}')
   for field in ('log_every', 'eval_every', 'checkpoint_every', 'keep_checkpoints', 'eval_size', 'scale',
-                'data_threads'):
+                'data_threads', 'steps_in_flight'):
     _check(c[field] > 0, field, f'must be positive, got {c[field]}')
   _check(c.precision in PRECISIONS, 'precision', f"must be one of {PRECISIONS}, got '{c.precision}'")
   _check(c.image_size % c.scale == 0, 'image_size', f'{c.image_size} is not a multiple of scale={c.scale}')

@@ -3,6 +3,7 @@
 It knows nothing of GANs or VAEs: a method (jaxsr/methods) supplies its networks, data, one jitted train step
 that updates all of them, and what to show at evaluation.
 """
+import collections
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 import tqdm
 from absl import logging
 
-from jaxsr import checkpointing, config_base, images, methods, optim, parallel, preemption, summary
+from jaxsr import checkpointing, config_base, images, methods, optim, parallel, preemption, run_record, summary
 from jaxsr.data import pipeline
 from jaxsr.methods.base import TrainState
 
@@ -21,28 +22,39 @@ class NonFiniteLossError(FloatingPointError):
 
 
 def train_and_evaluate(config, workdir, devices=None):
-  """Trains `config.method` in `workdir`, resuming from its last checkpoint. Returns the final TrainState."""
-  workdir = Path(workdir).absolute()  # orbax needs absolute paths
+  """Trains `config.method` in `workdir`, resuming from its last checkpoint. Returns the final TrainState.
+
+  Nothing is written to `workdir` until the data is found and fits the config and the checkpoint (if any) is
+  restored: a start that fails leaves an existing run's record (config.json, events) as it was.
+  """
+  workdir = Path(workdir).expanduser().absolute()  # orbax needs absolute paths
   mesh = parallel.make_mesh(devices)
   config_base.validate(config, mesh.size)
   method = methods.create(config)
-  writer = summary.Writer(workdir)
-  if jax.process_index() == 0:
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / 'config.json').write_text(config.to_json_best_effort(indent=2))
-    writer.text('config', f'```\n{config}\n```')
 
   # Data: this process's part of every global batch, in a fixed order, with a checkpointable position.
   data_dir = config.data_dir or None
   batches = pipeline.host_batches(method.train_data(data_dir), config.batch_size,
                                   jax.process_index(), jax.process_count())
+  eval_batch = method.eval_data(data_dir)
+  check_image_sizes(config, {'train': batches[0], 'evaluation': eval_batch})
   data = pipeline.iterator(batches, config.data_threads)
-  eval_batch = jax.device_put(method.eval_data(data_dir), parallel.replicated(mesh))
+  eval_batch = jax.device_put(eval_batch, parallel.replicated(mesh))
 
   # State: initialised directly into its replicated sharding, then overwritten by the last checkpoint if any.
   state = init_state(method, mesh, config.seed, batches[0])
   checkpoints = checkpointing.Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
-  if (restored := checkpoints.restore_latest(state)) is not None:
+  try:
+    restored = checkpoints.restore_latest(state)
+  except checkpointing.CheckpointMismatchError as error:
+    checkpoints.close()
+    changed = run_record.differences(run_record.read(workdir), config)
+    raise checkpointing.CheckpointMismatchError(
+        error.step, error.directory, error.mismatches,
+        hint=(f'config fields that differ from the run\'s {run_record.CONFIG}: {run_record.describe(changed)}. '
+              if changed else '') + 'Resume with the run\'s config, or start a new run in another --workdir.'
+    ) from None
+  if restored is not None:
     latest, state, data_state = restored
     data.set_state(data_state)
     logging.info('Resumed from step %d of %s.', latest, workdir)
@@ -50,31 +62,50 @@ def train_and_evaluate(config, workdir, devices=None):
   logging.info('%s: %s parameters', config.method,
                {k: _count(n.params) for k, n in state.nets.items()})
 
+  writer = summary.Writer(workdir)
+  if jax.process_index() == 0:
+    changed = run_record.write(workdir, config, start)
+    if start and changed:
+      logging.warning('This start changes the run\'s config (kept in %s): %s', run_record.HISTORY,
+                      run_record.describe(changed))
+    writer.text('config', f'```\n{config}\n```')
+
   train_step = make_train_step(method, mesh)
   evaluate = jax.jit(method.evaluate)
 
-  pending = []  # metrics stay on the device until a log or a checkpoint needs them: no sync every step
+  # Metrics of the last `steps_in_flight` steps stay on the device; older ones are fetched as their step ends.
+  # The device always has work queued (no sync on the step just dispatched), and a stop request waits for at
+  # most that many steps before the checkpoint is written.
+  in_flight, fetched = collections.deque(), []
   progress = tqdm.tqdm(total=config.num_steps, initial=start, desc=config.method, unit='step',
                        disable=jax.process_index() != 0, dynamic_ncols=True)
 
-  def flush(step):
-    """Fetches pending metrics; stops the run on a non-finite value before anything is saved."""
-    values = jax.device_get(pending)
-    pending.clear()
-    for offset, m in enumerate(values):
+  def settle(keep):
+    """Fetches metrics until `keep` steps are in flight; a non-finite value stops the run before any save."""
+    while len(in_flight) > keep:
+      step, m = in_flight.popleft()
+      m = jax.device_get(m)
       bad = sorted(k for k, v in m.items() if not np.isfinite(v))
       if bad:
         raise NonFiniteLossError(
-            f'step {step - len(values) + offset + 1}: non-finite {", ".join(bad)}; stopping without saving a '
-            f'checkpoint (the last good one is step {checkpoints.latest_step()} in {workdir / "checkpoints"})')
-    return {k: float(np.mean([m[k] for m in values])) for k in values[0]} if values else {}
+            f'step {step}: non-finite {", ".join(bad)}; stopping without saving a checkpoint (the last good one '
+            f'is step {checkpoints.latest_step()} in {workdir / "checkpoints"})')
+      fetched.append(m)
+
+  def flush():
+    """The mean of every metric since the last flush, once all dispatched steps have ended."""
+    settle(0)
+    means = {k: float(np.mean([m[k] for m in fetched])) for k in fetched[0]} if fetched else {}
+    fetched.clear()
+    return means
 
   timer = _Timer()
   stop = preemption.StopRequest()
   try:
     for step in range(start + 1, config.num_steps + 1):
       state, metrics = train_step(state, parallel.global_batch(next(data), mesh))
-      pending.append(metrics)
+      in_flight.append((step, metrics))
+      settle(config.steps_in_flight)
       if step == start + 1:
         timer.first_step_done(step, state)
       progress.update()
@@ -82,7 +113,7 @@ def train_and_evaluate(config, workdir, devices=None):
       last = step == config.num_steps
 
       if step % config.log_every == 0 or last:
-        scalars = {**flush(step), **timer.rates(step, config.batch_size)}
+        scalars = {**flush(), **timer.rates(step, config.batch_size)}
         writer.scalars(step, scalars)
         progress.set_postfix({k.split('/', 1)[0] + ' ' + k.rsplit('/', 1)[-1]: f'{v:.3g}'
                               for k, v in scalars.items() if k.endswith('/loss')})
@@ -94,7 +125,7 @@ def train_and_evaluate(config, workdir, devices=None):
         writer.image(step, 'samples', images.grid({k: outputs[k] for k in method.eval_columns}))
 
       if step % config.checkpoint_every == 0 or last or stopping:
-        flush(step)
+        settle(0)
         checkpoints.save(step, state, data.get_state())
       if stopping:
         logging.warning('Stopped at step %d on %s; the checkpoint is saved and the same command resumes the run.',
@@ -132,6 +163,27 @@ def make_train_step(method, mesh):
   replicated = parallel.replicated(mesh)
   return jax.jit(step_fn, in_shardings=(replicated, parallel.batch_sharding(mesh)),
                  out_shardings=(replicated, replicated), donate_argnums=0)
+
+
+# Batch features that are HR-sized and LR-sized images; others (landmarks, indices) are not checked.
+HR_FEATURES = ('hr', 'reference')
+LR_FEATURES = ('lr', 'real_lr', 'degraded')
+
+
+def check_image_sizes(config, batches):
+  """Names a dataset whose images do not have the config's sizes (a set built at 128 px under a 64 px config would
+  train, and the run's config.json would then describe another model than the one trained)."""
+  sides = {**{k: config.image_size for k in HR_FEATURES}, **{k: config.image_size // config.scale for k in LR_FEATURES}}
+  for what, batch in batches.items():
+    for key, side in sides.items():
+      if key in batch and tuple(batch[key].shape[-3:-1]) != (side, side):
+        dataset = config.dataset if what == 'train' else config.eval_dataset
+        if key in ('lr', 'real_lr') and config.get('lr_dataset'):
+          dataset = f'{dataset} / {config.lr_dataset}'
+        raise ValueError(
+            f"config.image_size={config.image_size}, scale={config.scale}: the {what} data ({dataset}) gives "
+            f"'{key}' images of {batch[key].shape[-3]}x{batch[key].shape[-2]} px, expected {side}x{side}. Set "
+            f"--config.image_size to the dataset's size, or rebuild the dataset with --image_size.")
 
 
 def _count(tree):

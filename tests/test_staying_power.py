@@ -112,10 +112,16 @@ def test_half_written_newest_checkpoint_is_skipped_with_a_warning(tiny_config, t
 def test_checkpoint_that_does_not_fit_the_config_is_an_error_not_a_fresh_start(tiny_config, tmp_path):
   tiny_config.num_steps = 2
   train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+  record = (tmp_path / 'config.json').read_text()
   tiny_config.discriminator.dense_features = 24
-  with pytest.raises(Exception, match='shape|Shape'):
+  with pytest.raises(checkpointing.CheckpointMismatchError,
+                     match=r'checkpoint 2 .* does not fit this config: nets/d_lr/params/\S+: \(16,\) saved, '
+                           r"\(24,\) here.*fields that differ from the run's config.json: "
+                           r'discriminator.dense_features: 16 -> 24'):
     train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
   assert sorted(p.name for p in (tmp_path / 'checkpoints').iterdir()) == ['2']  # nothing moved aside
+  assert (tmp_path / 'config.json').read_text() == record  # the run's record still describes its checkpoints
+  assert len((tmp_path / 'config_history.jsonl').read_text().splitlines()) == 1
 
 
 def test_full_disk_fails_clearly_and_keeps_the_previous_checkpoint(tiny_config, tmp_path, monkeypatch):
