@@ -7,41 +7,43 @@
 
 Then train with e.g. --config.dataset=face_folder/celeba --config.lr_dataset=lr_face_folder/wider.
 """
-import os
-
 from absl import app, flags, logging
 
+from jaxsr import cli
 from jaxsr.data import pipeline
 
-_PATH = flags.DEFINE_string('path', None, 'Folder of images (searched recursively).')
+_PATH = cli.define_path('path', None, 'Folder of images (searched recursively).')
 _NAME = flags.DEFINE_string('name', None, 'Dataset name: configs refer to it as <kind>/<name>.')
-_DATA_DIR = flags.DEFINE_string('data_dir', None, 'tfds data dir (default: $TFDS_DATA_DIR or ~/tensorflow_datasets).')
+_DATA_DIR = cli.define_path('data_dir', None, 'tfds data dir (default: $TFDS_DATA_DIR or ~/tensorflow_datasets).')
 _IMAGE_SIZE = flags.DEFINE_integer('image_size', None, 'Output side in pixels (default 64 HR, 16 LR).')
 _CROP = flags.DEFINE_string('crop', None, "'center', 'none' or 'x,y,w,h' (default center HR, none LR).")
-_MIN_SIZE = flags.DEFINE_integer('min_size', None, 'Skip images whose shorter side is smaller.')
+_MIN_SIZE = flags.DEFINE_integer('min_size', None, 'Skip images whose shorter side is smaller (default: half of '
+                                  '--image_size).')
 _MAX_SIZE = flags.DEFINE_integer('max_size', None, 'Skip images whose longer side is larger (0: no limit).')
 _TEST_FRACTION = flags.DEFINE_float('test_fraction', None, 'Fraction of files held out as the test split.')
+_OVERWRITE = flags.DEFINE_bool('overwrite', False, 'Rebuild a dataset of the same name built from another source.')
 _LANDMARKS = flags.DEFINE_string('landmarks', None, "face_folder: 'mtcnn' (detected by jaxsr's MTCNN) or a "
                                  "CelebA-style landmarks file; stores five landmarks per face.")
 _CONFIG = flags.DEFINE_string('config', None, 'procedural_faces only: builder config (default or tiny).')
 
 
 def main(argv):
+  cli.setup_logging()
   if len(argv) != 2 or argv[1] not in {**pipeline.EMBEDDED, **pipeline.FOLDERS}:
     raise app.UsageError(f'name one kind: {", ".join([*pipeline.EMBEDDED, *pipeline.FOLDERS])}')
   kind, data_dir = argv[1], _DATA_DIR.value or pipeline.default_data_dir()
   if kind in pipeline.EMBEDDED:
     builder = pipeline.make_builder(pipeline.EMBEDDED[kind], data_dir, config=_CONFIG.value)
+    builder.download_and_prepare()
   else:
     if not _PATH.value or not _NAME.value:
       raise app.UsageError(f'{kind} needs --path and --name')
     cls = pipeline.FOLDERS[kind]
     overrides = {'image_size': _IMAGE_SIZE.value, 'crop': _CROP.value, 'min_size': _MIN_SIZE.value,
                  'max_size': _MAX_SIZE.value, 'test_fraction': _TEST_FRACTION.value, 'landmarks': _LANDMARKS.value}
-    config = cls.BUILDER_CONFIG_CLS(name=_NAME.value, path=os.path.expanduser(_PATH.value),
+    config = cls.BUILDER_CONFIG_CLS(name=_NAME.value, path=_PATH.value,
                                     **{k: v for k, v in overrides.items() if v is not None})
-    builder = pipeline.make_builder(cls, data_dir, config=config)
-  builder.download_and_prepare()
+    builder = pipeline.build_folder_dataset(cls, config, data_dir, _OVERWRITE.value)
   info = builder.info
   if getattr(info, 'metadata', None):
     logging.info('skipped: %s', dict(info.metadata).get('skipped'))

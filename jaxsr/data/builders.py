@@ -96,12 +96,31 @@ class FaceFolderConfig(tfds.core.BuilderConfig):
   path: str = ''
   image_size: int = 64
   crop: str = 'center'  # 'center' (largest centred square), 'none' (squash), or 'x,y,w,h' (a fixed box)
-  min_size: int = 0  # skip images whose shorter side is below this
+  # Skip images whose shorter side is below this; None: image_size // 2 (a face enlarged more than twice to make
+  # the stored image does not have the resolution the set claims; a 1x1 image is no face).
+  min_size: int | None = None
   max_size: int = 0  # skip images whose longer side is above this (0: no limit)
   test_fraction: float = 0.05
   # Five landmarks per face (FSRNet's priors): '' none, 'mtcnn' (detected while building, by jaxsr/data/mtcnn.py),
   # or a CelebA-style landmarks file naming the images by path under `path` or by file name.
   landmarks: str = ''
+
+
+SOURCE_FIELDS = ('path', 'image_size', 'crop', 'min_size', 'max_size', 'test_fraction', 'landmarks')
+
+
+def min_size(config):
+  return config.image_size // 2 if config.min_size is None else config.min_size
+
+
+def source_record(config):
+  """What a folder dataset is built from, as stored in its metadata: a build under the same name from another
+  folder or with other options is refused instead of silently reusing the old one."""
+  record = {field: getattr(config, field) for field in SOURCE_FIELDS}
+  record.update(path=str(Path(config.path).expanduser().resolve()), min_size=min_size(config))
+  if record['landmarks'] not in ('', 'mtcnn'):
+    record['landmarks'] = str(Path(record['landmarks']).expanduser().resolve())
+  return record
 
 
 def _crop_box(width, height, crop):
@@ -114,9 +133,30 @@ def _crop_box(width, height, crop):
   return tuple(int(v) for v in crop.split(','))
 
 
+def _split_key(relative_path):
+  return zlib.crc32(relative_path.encode()) % 10_000
+
+
 def _in_test_split(relative_path, test_fraction):
   """A stable split by file name: adding files never moves an existing file between splits."""
-  return zlib.crc32(relative_path.encode()) % 10_000 < test_fraction * 10_000
+  return _split_key(relative_path) < test_fraction * 10_000
+
+
+def split_files(root, files, test_fraction):
+  """(train, test) files by the stable hash split. A folder too small for the hash to hold any file out gives its
+  file of lowest hash to the test split (logged), so a small set still has something to evaluate on;
+  test_fraction=0 asks for no test split."""
+  names = [str(f.relative_to(root)) for f in files]
+  if len(files) < 2:
+    raise ValueError(f'{root}: {len(files)} image file(s); a dataset needs at least 2 (one to train on, one held '
+                     'out for evaluation)')
+  in_test = [_in_test_split(n, test_fraction) for n in names]
+  if not any(in_test) and test_fraction > 0:
+    first = min(range(len(names)), key=lambda i: _split_key(names[i]))
+    in_test[first] = True
+    logging.warning('%s: %d files are too few for test_fraction=%g to hold any out; %s is the test split',
+                    root, len(files), test_fraction, names[first])
+  return [f for f, t in zip(files, in_test) if not t], [f for f, t in zip(files, in_test) if t]
 
 
 class FaceFolder(tfds.core.GeneratorBasedBuilder):
@@ -142,14 +182,11 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
 
   def _split_generators(self, dl_manager):
     del dl_manager
-    root = Path(self.builder_config.path)
+    root = Path(self.builder_config.path).expanduser()
     if not root.is_dir():
       raise FileNotFoundError(f'FaceFolder: {root} is not a folder of images')
-    files = image_files.find(root)
-    in_test = [_in_test_split(str(f.relative_to(root)), self.builder_config.test_fraction) for f in files]
-    test = [f for f, t in zip(files, in_test) if t]
-    train = [f for f, t in zip(files, in_test) if not t]
-    self.info.metadata['skipped'] = {}
+    train, test = split_files(root, image_files.find(root), self.builder_config.test_fraction)
+    self.info.metadata.update(skipped={}, source=source_record(self.builder_config))
     splits = {'train': train, 'test': test}
     return {name: self._generate_examples(root, files, name) for name, files in splits.items() if files}
 
@@ -170,7 +207,7 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
         faces = detect(np.asarray(image))
         return faces[0].landmarks if faces else None
       return detected
-    table = face_detection.read_landmarks_file(source)
+    table = face_detection.read_landmarks_file(Path(source).expanduser())
     return lambda name, image: table.get(name, table.get(Path(name).name))
 
   def _generate_examples(self, root, files, split):
@@ -182,7 +219,7 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
       if image is None:
         skipped['unreadable'] += 1
         continue
-      if min(image.size) < c.min_size:
+      if min(image.size) < min_size(c):
         skipped['too_small'] += 1
         continue
       if c.max_size and max(image.size) > c.max_size:
@@ -238,10 +275,10 @@ class IdentityFolder(FaceFolder):
 
   def _split_generators(self, dl_manager):
     del dl_manager
-    root = Path(self.builder_config.path)
+    root = Path(self.builder_config.path).expanduser()
     splits = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     if not splits:
       raise FileNotFoundError(f'IdentityFolder: {root} has no split folders (<split>/<identity>/<photo>)')
-    self.info.metadata['skipped'] = {}
+    self.info.metadata.update(skipped={}, source=source_record(self.builder_config))
     files = {split: image_files.find(split, '*/*', required=False) for split in splits}
     return {split.name: self._generate_examples(split, found, split.name) for split, found in files.items() if found}

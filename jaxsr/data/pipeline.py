@@ -3,6 +3,7 @@
 Examples stay uint8 on the host (4x less to copy); methods convert them to float on the device.
 """
 import os
+import shutil
 from pathlib import Path
 
 import grain
@@ -26,15 +27,54 @@ def make_builder(cls, data_dir, **kwargs):
   return cls(data_dir=data_dir, file_format='array_record', **kwargs)
 
 
+def build_folder_dataset(cls, config, data_dir, overwrite=False):
+  """Builds `<kind>/<config.name>` from a folder (a FOLDERS builder and its config) and returns the builder.
+
+  A dataset of that name built from the same source and options is reused. One built from another folder or
+  with other options is refused (FileExistsError naming what differs) unless `overwrite`, which rebuilds it: a
+  stale dataset reported as built would train on data other than what the command named. A build that leaves a
+  split without examples (every file skipped) is not kept; the error gives the skip counts.
+  """
+  builder = make_builder(cls, data_dir, config=config)
+  wanted = builders.source_record(config)
+  if builder.is_prepared():
+    have = dict(builder.info.metadata or {}).get('source')
+    if have == wanted:
+      logging.info('%s/%s is built from the same source and options: reusing it', builder.name, config.name)
+      return builder
+    differing = {k: (have or {}).get(k) for k in wanted if (have or {}).get(k) != wanted[k]}
+    if not overwrite:
+      raise FileExistsError(
+          f'{builder.name}/{config.name} in {data_dir} was built from another source or with other options ('
+          + ', '.join(f'{k}: {v!r} there, {wanted[k]!r} now' for k, v in differing.items())
+          + '); nothing was changed. Pass --overwrite to rebuild it, or choose another --name')
+    logging.warning('Rebuilding %s/%s (--overwrite): %s changed', builder.name, config.name, sorted(differing))
+    shutil.rmtree(builder.data_dir)
+    builder = make_builder(cls, data_dir, config=config)
+  try:
+    builder.download_and_prepare()
+  except AssertionError as error:  # tfds refuses to write a split every file of which was skipped
+    if 'No examples were yielded' not in str(error):
+      raise
+    shutil.rmtree(builder.data_dir, ignore_errors=True)
+    raise ValueError(f'{builder.name}/{config.name}: {str(error).splitlines()[0]} Every image of that split under '
+                     f'{config.path} was skipped (skipped: {dict(builder.info.metadata).get("skipped")}); the '
+                     'dataset was not kept. Add images, or loosen --min_size / --max_size') from None
+  return builder
+
+
 def data_source(name, split, data_dir=None):
   """The random-access source of `name` ('procedural_faces[/config]' or 'face_folder/<name>', ...).
 
   The embedded procedural faces are built on first use; folder datasets must have been built with
   `python -m jaxsr.data.build`.
   """
-  data_dir = data_dir or default_data_dir()
+  data_dir = os.path.expanduser(data_dir or default_data_dir())
   family, _, config = name.partition('/')
   if family in EMBEDDED:
+    known = [c.name for c in EMBEDDED[family].BUILDER_CONFIGS]
+    if config and config not in known:
+      raise ValueError(f"Dataset '{name}': {family} has no config '{config}'; known: {', '.join(known)}")
     builder = make_builder(EMBEDDED[family], data_dir, config=config or None)
     if not builder.is_prepared():
       logging.info('Building the embedded dataset %s in %s (once; a few minutes for 50,000 faces).', name, data_dir)

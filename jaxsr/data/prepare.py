@@ -24,7 +24,7 @@ from absl import app, flags, logging
 FLAGS = flags.FLAGS
 from PIL import Image
 
-from jaxsr import images
+from jaxsr import cli, images
 from jaxsr.data import builders, face_detection, image_files, pipeline
 
 # CelebA's mean aligned landmarks (178x218 photos), in the 64x64 celeba_hr crop (half size, box 12,22,64,64), as
@@ -119,8 +119,9 @@ def write_contact_sheet(faces, path, columns=8):
   Image.fromarray(images.grid({c: stacked[:, c] for c in range(columns)}, rows=len(stacked))).save(path)
 
 
-def build_datasets(out, name, data_dir, hr_size):
-  """face_folder/<name> (with landmarks) and lr_face_folder/<name> from the folders `prepare` wrote."""
+def build_datasets(out, name, data_dir, hr_size, overwrite=False):
+  """face_folder/<name> (with landmarks) and lr_face_folder/<name> from the folders `prepare` wrote; `overwrite`
+  rebuilds datasets of that name built from elsewhere."""
   built = {}
   for cls, folder, extra in ((builders.FaceFolder, 'hr', {'image_size': hr_size, 'crop': 'none',
                                                          'landmarks': str(Path(out) / 'hr' / 'landmarks.txt')}),
@@ -129,8 +130,7 @@ def build_datasets(out, name, data_dir, hr_size):
       logging.warning('no %s faces: %s/%s not built', folder.upper(), cls.__name__, name)
       continue
     config = cls.BUILDER_CONFIG_CLS(name=name, path=str(Path(out) / folder), **extra)
-    builder = pipeline.make_builder(cls, data_dir, config=config)
-    builder.download_and_prepare()
+    builder = pipeline.build_folder_dataset(cls, config, data_dir, overwrite)
     built[builder.name + '/' + name] = {s: builder.info.splits[s].num_examples for s in builder.info.splits}
   return built
 
@@ -139,10 +139,11 @@ def build_datasets(out, name, data_dir, hr_size):
 
 def define_flags():
   """The command line's flags, defined only when this module runs as the program (the module is a library too)."""
-  flags.DEFINE_string('photos', None, 'Folder of photos (searched recursively).')
-  flags.DEFINE_string('out', None, 'Where the face crops, contact sheet and summary go.')
+  cli.define_path('photos', None, 'Folder of photos (searched recursively).')
+  cli.define_path('out', None, 'Where the face crops, contact sheet and summary go.')
   flags.DEFINE_string('name', None, 'Dataset name: face_folder/<name> and lr_face_folder/<name>.')
-  flags.DEFINE_string('data_dir', None, 'tfds data dir (default: $TFDS_DATA_DIR or ~/tensorflow_datasets).')
+  flags.DEFINE_bool('overwrite', False, 'Rebuild datasets of that name built from another source.')
+  cli.define_path('data_dir', None, 'tfds data dir (default: $TFDS_DATA_DIR or ~/tensorflow_datasets).')
   flags.DEFINE_integer('hr_size', 64, 'Side of the aligned HR faces.')
   flags.DEFINE_float('min_confidence', 0.8, 'Detections below this are left out.')
   flags.DEFINE_integer('hr_min_side', 64, 'HR faces: shorter box side at least this (px).')
@@ -152,13 +153,15 @@ def define_flags():
 
 def main(argv):
   del argv
+  cli.setup_logging()
   if not (FLAGS.photos and FLAGS.out and FLAGS.name):
     raise app.UsageError('--photos, --out and --name are required')
   detect = face_detection.mtcnn_detector(FLAGS.min_face_size)
   counts = prepare(FLAGS.photos, FLAGS.out, detect, FLAGS.hr_size, FLAGS.min_confidence, FLAGS.hr_min_side,
                    FLAGS.lr_max_side)
   print('faces:', json.dumps(counts))
-  built = build_datasets(FLAGS.out, FLAGS.name, FLAGS.data_dir or pipeline.default_data_dir(), FLAGS.hr_size)
+  built = build_datasets(FLAGS.out, FLAGS.name, FLAGS.data_dir or pipeline.default_data_dir(), FLAGS.hr_size,
+                         FLAGS.overwrite)
   print('datasets:', json.dumps(built))
   print(f'contact sheet: {Path(FLAGS.out) / "contact_sheet.png"}')
 
