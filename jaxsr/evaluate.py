@@ -23,14 +23,13 @@ from pathlib import Path
 import jax
 import numpy as np
 from absl import app, flags, logging
-
-FLAGS = flags.FLAGS
 from PIL import Image
 
-from jaxsr import fid, images, inference, metrics, summary
+from jaxsr import cli, fid, images, inference, metrics, summary
 from jaxsr.data import degradations, image_files, pipeline
 
 PAIRED = ('psnr', 'ssim', 'psnr_y', 'ssim_y')
+FLAGS = flags.FLAGS
 COLUMNS = ('method', 'step', *PAIRED, 'lr_consistency', 'swd', 'fid', 'kid', 'parameters', 'images_per_second')
 
 
@@ -171,20 +170,21 @@ def define_flags():
   """The command line's flags, defined only when this module runs as the program (the module is a library too)."""
   flags.DEFINE_list('runs', [], 'Run directories (their newest checkpoints).')
   flags.DEFINE_list('baseline', ['bicubic'], 'Baselines: bicubic.')
-  flags.DEFINE_string('hr_dir', None, 'A folder of HR faces.')
-  flags.DEFINE_string('lr_dir', None, 'A folder of real LR faces (pairs with --hr_dir by file name).')
+  cli.define_path('hr_dir', None, 'A folder of HR faces.')
+  cli.define_path('lr_dir', None, 'A folder of real LR faces (pairs with --hr_dir by file name).')
   flags.DEFINE_string('dataset', None, 'A tfds dataset name instead of --hr_dir (its test split).')
-  flags.DEFINE_string('data_dir', None, 'tfds data dir for --dataset.')
+  cli.define_path('data_dir', None, 'tfds data dir for --dataset.')
   flags.DEFINE_integer('scale', None, "Upscaling factor (default: the runs'; 4 without runs).")
   flags.DEFINE_integer('image_size', None, "HR side (default: the runs'; 64 without runs).")
   flags.DEFINE_string('degradation', 'bicubic', 'How LR inputs are made from HR faces.')
   flags.DEFINE_integer('limit', 0, 'Use at most this many faces (0: all).')
-  flags.DEFINE_string('out', None, 'Output folder.')
-  flags.DEFINE_string('inception_weights', None, 'An .npz from jaxsr.convert_inception: adds FID and KID.')
+  cli.define_path('out', None, 'Output folder.')
+  cli.define_path('inception_weights', None, 'An .npz from jaxsr.convert_inception: adds FID and KID.')
 
 
 def main(argv):
   del argv
+  cli.setup_logging()
   if not FLAGS.out:
     raise app.UsageError('--out is required')
   runs = [inference.load(r) for r in FLAGS.runs]

@@ -2,18 +2,18 @@
 
 Running the same command again resumes from the last checkpoint in --workdir.
 """
-import logging as std_logging
 import os
+import sys
 
 import jax
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from jaxsr import train
+from jaxsr import cli, config_base, train
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'A configs/<method>.py file (`file.py:variant` too).',
                                           lock_config=True)
-_WORKDIR = flags.DEFINE_string('workdir', None, 'Directory for checkpoints, TensorBoard logs and samples.')
+_WORKDIR = cli.define_path('workdir', None, 'Directory for checkpoints, TensorBoard logs and samples.')
 flags.mark_flags_as_required(['config', 'workdir'])
 
 
@@ -27,18 +27,26 @@ def _initialize_distributed():
     jax.distributed.initialize()
 
 
-class _QuietLibraries(std_logging.Filter):
-  """Keeps orbax's and tfds's INFO chatter (several lines per checkpoint) out of the training log."""
-
-  def filter(self, record):
-    return record.levelno >= std_logging.WARNING or not any(
-        f'/{lib}/' in record.pathname for lib in ('orbax', 'tensorflow_datasets', 'grain'))
+def _parse_flags(argv):
+  """absl's flag parsing, with a misspelled `--config.a.b=` override named at its depth with the closest fields
+  (ml_collections suggests names only for top-level fields)."""
+  try:
+    return flags.FLAGS(argv)
+  except Exception as error:  # noqa: BLE001  (absl and ml_collections raise several kinds; re-raised below)
+    files = [a.split('=', 1)[1] for a in argv[1:] if a.startswith('--config=')]
+    if files:
+      path, _, arg = files[-1].partition(':')
+      config = config_base.load_file(path, arg)
+      for override in (a[len('--config.'):].split('=', 1)[0] for a in argv[1:] if a.startswith('--config.')):
+        if message := config_base.unknown_field(config, override):
+          sys.exit(f'FATAL Flags parsing error: {message}')
+    raise error
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-  logging.get_absl_handler().addFilter(_QuietLibraries())
+  cli.setup_logging()
   _initialize_distributed()
   logging.info('process %d of %d; %d local / %d global devices (%s)', jax.process_index(), jax.process_count(),
                jax.local_device_count(), jax.device_count(), jax.devices()[0].platform)
@@ -46,4 +54,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=_parse_flags)

@@ -4,6 +4,11 @@
     python -m jaxsr.upscale --run=runs/srresnet --step=50000 --input=group.jpg --output=out/
     python -m jaxsr.upscale --run=runs/refsr_vae --input=lr/ --reference=me.jpg --output=out/
 
+Outputs are PNGs named after the input's path under --input (`sub/a.jpg` -> `sub/a.png`; when two inputs would
+share a name, as `a.jpg` and `a.png` do, both keep their suffix: `a.jpg.png`, `a.png.png`). Nothing is
+overwritten: an --output inside --input (its outputs would be read as inputs next time, and could replace them) and
+existing outputs (without --overwrite) stop the tool before it reads a single image.
+
 A face crop is resized to the run's LR side (image_size / scale, bicubic) and super-resolved. In a whole photo
 MTCNN finds the faces; each is cut out as a square of `margin` x its box, super-resolved, and pasted into the
 photo enlarged by bicubic x scale under a mask that fades over the outer `feather` of the square, so no seam
@@ -14,14 +19,12 @@ from pathlib import Path
 import numpy as np
 import tqdm
 from absl import app, flags, logging
-
-FLAGS = flags.FLAGS
 from PIL import Image
 
-from jaxsr import inference
+from jaxsr import cli, inference
 from jaxsr.data import face_detection, image_files
 
-
+FLAGS = flags.FLAGS
 
 def to_lr(image, side):
   """A PIL face crop -> uint8 (side, side, 3), bicubic."""
@@ -70,14 +73,40 @@ def upscale_photo(model, photo, detect, reference=None, margin=1.3, feather=0.15
   return np.clip(np.round(canvas), 0, 255).astype(np.uint8), len(boxes)
 
 
+def output_paths(files, source, output, overwrite=False):
+  """The output path of each input file (see the module docstring); raises FileExistsError, before anything is
+  read, when an output would land inside the input folder or on an input, or would replace an existing file
+  without `overwrite`."""
+  source, output = Path(source).absolute(), Path(output).absolute()
+  root = source if source.is_dir() else source.parent
+  if source.is_dir() and (output == source or source in output.parents):
+    raise FileExistsError(f'--output={output} is inside --input={source}: its images would be read as inputs the '
+                          'next time and could replace them; choose an --output outside the input folder')
+  relative = [Path(f).absolute().relative_to(root) for f in files]
+  plain = [r.with_suffix('.png') for r in relative]
+  shared = {n for n in plain if plain.count(n) > 1}
+  names = [r.with_name(r.name + '.png') if n in shared else n for r, n in zip(relative, plain)]
+  if len(set(names)) < len(names):
+    raise FileExistsError(f'two inputs give the same output name: {sorted(n for n in names if names.count(n) > 1)}')
+  paths = [output / n for n in names]
+  inputs = {Path(f).absolute() for f in files}
+  if clash := [p for p in paths if p in inputs]:
+    raise FileExistsError(f'the output {clash[0]} would replace its input; choose another --output')
+  if not overwrite and (existing := [p for p in paths if p.exists()]):
+    raise FileExistsError(f'{len(existing)} outputs exist already (e.g. {existing[0]}); nothing was written. Pass '
+                          '--overwrite to replace them, or choose another --output')
+  return paths
+
+
 def define_flags():
   """The command line's flags, defined only when this module runs as the program (the module is a library too)."""
-  flags.DEFINE_string('run', None, 'A training run directory.')
+  cli.define_path('run', None, 'A training run directory.')
   flags.DEFINE_integer('step', None, 'Checkpoint step (default: the newest).')
-  flags.DEFINE_string('input', None, 'An image or a folder of images (searched recursively).')
-  flags.DEFINE_string('output', None, 'Folder for the results (PNG, same relative names).')
+  cli.define_path('input', None, 'An image or a folder of images (searched recursively).')
+  cli.define_path('output', None, 'Folder for the results (PNG, same relative names); outside --input.')
+  flags.DEFINE_bool('overwrite', False, 'Replace outputs that exist already.')
   flags.DEFINE_enum('mode', 'auto', ['auto', 'crop', 'photo'], 'Face crops, whole photos, or decide by size.')
-  flags.DEFINE_string('reference', None, 'RefSR-VAE: a photo of the same person.')
+  cli.define_path('reference', None, 'RefSR-VAE: a photo of the same person.')
   flags.DEFINE_integer('batch_size', 64, 'Faces super-resolved at once.')
   flags.DEFINE_float('margin', 1.3, 'Photos: side of the square cut around a face, over its box side.')
   flags.DEFINE_float('feather', 0.15, 'Photos: fraction of the square over which the pasted face fades.')
@@ -85,8 +114,12 @@ def define_flags():
 
 def main(argv):
   del argv
+  cli.setup_logging()
   if not (FLAGS.run and FLAGS.input and FLAGS.output):
     raise app.UsageError('--run, --input and --output are required')
+  source, output = Path(FLAGS.input), Path(FLAGS.output)
+  files = [source] if source.is_file() else image_files.find(source)
+  targets = output_paths(files, source, output, FLAGS.overwrite)
   model = inference.load(FLAGS.run, FLAGS.step)
   lr_side = model.config.image_size // model.scale
   logging.info('%s at step %d: x%d, %d px LR faces', model.config.method, model.step, model.scale, lr_side)
@@ -94,31 +127,28 @@ def main(argv):
   if FLAGS.reference:
     size = model.config.image_size
     reference = np.asarray(Image.open(FLAGS.reference).convert('RGB').resize((size, size), Image.BICUBIC))
-  source, output = Path(FLAGS.input), Path(FLAGS.output)
-  files = [source] if source.is_file() else image_files.find(source)
   detect = None
   counts = {'crops': 0, 'photos': 0, 'faces in photos': 0, 'unreadable': 0}
-  crops, crop_names = [], []
-  for path in tqdm.tqdm(files, desc='upscaling', unit='image'):
+  crops, crop_targets = [], []
+  for path, target in zip(tqdm.tqdm(files, desc='upscaling', unit='image'), targets):
     image = image_files.read_rgb(path)
     if image is None:
       counts['unreadable'] += 1
       continue
-    name = (path.relative_to(source) if source.is_dir() else Path(path.name)).with_suffix('.png')
-    (output / name).parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     as_crop = FLAGS.mode == 'crop' or (FLAGS.mode == 'auto' and max(image.size) <= 4 * lr_side)
     if as_crop:
       crops.append(to_lr(image, lr_side))
-      crop_names.append(name)
+      crop_targets.append(target)
       counts['crops'] += 1
     else:
       detect = detect or face_detection.mtcnn_detector(min_face_size=12)
       result, found = upscale_photo(model, image, detect, reference, FLAGS.margin, FLAGS.feather, FLAGS.batch_size)
-      Image.fromarray(result).save(output / name)
+      Image.fromarray(result).save(target)
       counts['photos'] += 1
       counts['faces in photos'] += found
-  for name, sr in zip(crop_names, upscale_faces(model, crops, reference, FLAGS.batch_size)):
-    Image.fromarray(sr).save(output / name)
+  for target, sr in zip(crop_targets, upscale_faces(model, crops, reference, FLAGS.batch_size)):
+    Image.fromarray(sr).save(target)
   print(f'wrote {counts["crops"] + counts["photos"]} images to {output}: {counts}')
 
 

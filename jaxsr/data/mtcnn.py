@@ -11,6 +11,7 @@ reads them and runs the three networks itself: datasets are built without Tensor
 Boxes are regressed by each stage and squared before the next crop. Pixels are normalised to (x - 127.5) / 128.
 """
 import functools
+import hashlib
 import importlib.util
 from pathlib import Path
 
@@ -30,15 +31,32 @@ HEADS = {'pnet': ('box', 'score'), 'rnet': ('box', 'score'), 'onet': ('box', 'la
 LAYOUTS = {'pnet': PNET, 'rnet': RNET, 'onet': ONET}
 
 
-def load_weights():
-  """{'pnet' | 'rnet' | 'onet': [arrays]} from the installed `mtcnn` package (`pip install mtcnn`: numpy weights,
-  no TensorFlow needed to read them)."""
-  spec = importlib.util.find_spec('mtcnn')  # finds the package without importing it (its __init__ needs TF)
-  folder = Path(spec.submodule_search_locations[0]) / 'assets' / 'weights' if spec else None
-  if folder is None or not folder.is_dir():
-    raise ImportError('MTCNN weights come from the `mtcnn` package: pip install mtcnn')
+# The weight files of mtcnn 1.0.0 (pinned in pyproject.toml). joblib files are pickles, and unpickling runs
+# whatever code a file holds, so a file is read only when its bytes are exactly these.
+WEIGHTS_SHA256 = {
+    'pnet': 'ea6b0c3e685ebee3165326ad6484acc95f2ef78f1c94fbf40a55704fa989f7b5',
+    'rnet': 'cb00e6460f3c98b0bfafaba3c0a0ded4bdf6e62cee7174d969e8670d7e757fee',
+    'onet': '94f6ea2f4cf985275ee958cdd762d17b6009348a4fb9d8c6be39ba73ffd22ca3',
+}
+
+
+def load_weights(folder=None):
+  """{'pnet' | 'rnet' | 'onet': [arrays]} from the installed `mtcnn` package (`pip install mtcnn==1.0.0`: numpy
+  weights, no TensorFlow needed to read them), or from `folder` holding the same three files. A file whose
+  sha256 is not the known one is refused before it is unpickled."""
+  if folder is None:
+    spec = importlib.util.find_spec('mtcnn')  # finds the package without importing it (its __init__ needs TF)
+    folder = Path(spec.submodule_search_locations[0]) / 'assets' / 'weights' if spec else None
+  if folder is None or not Path(folder).is_dir():
+    raise ImportError('MTCNN weights come from the `mtcnn` package: pip install mtcnn==1.0.0')
+  for name, expected in WEIGHTS_SHA256.items():
+    path = Path(folder) / f'{name}.lz4'
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else 'missing'
+    if digest != expected:
+      raise ValueError(f'{path}: sha256 {digest} is not that of mtcnn 1.0.0\'s {name} weights ({expected}); '
+                       'refusing to unpickle it. Install the pinned version: pip install mtcnn==1.0.0')
   import joblib  # a dependency of mtcnn
-  return {name: [np.asarray(w, np.float32) for w in joblib.load(folder / f'{name}.lz4')] for name in LAYOUTS}
+  return {name: [np.asarray(w, np.float32) for w in joblib.load(Path(folder) / f'{name}.lz4')] for name in LAYOUTS}
 
 
 def _prelu(x, alpha):

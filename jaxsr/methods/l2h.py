@@ -67,7 +67,7 @@ class LowToHigh(LowToHighBicubic):
 
   def __init__(self, config):
     super().__init__(config)
-    run = Path(config.h2l_workdir or '')
+    run = Path(config.h2l_workdir or '').expanduser()
     if not config.h2l_workdir or not (run / 'config.json').is_file():
       raise FileNotFoundError(f'config.h2l_workdir: {config.h2l_workdir!r} is not an H2L run directory (no '
                               f'config.json); train one first: python -m jaxsr.main --config=configs/h2l.py '

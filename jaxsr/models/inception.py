@@ -12,6 +12,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxsr import npz
+
 FEATURES = 2048
 
 
@@ -143,15 +145,14 @@ def save(path, variables):
 
 def load(path, field='inception_weights'):
   """The variables of InceptionV3 from an .npz made by `python -m jaxsr.convert_inception`; every shape checked."""
-  path = Path(path) if path else None
+  path = Path(path).expanduser() if path else None
   if path is None or not path.is_file():
     raise FileNotFoundError(
         f'--{field}: no Inception-v3 weights at {path or "(empty)"}. jaxsr downloads nothing: convert the FID '
         f'weights you have: python -m jaxsr.convert_inception --src=pt_inception-2015-12-05-6726825d.pth '
         f'--out=inception.npz')
   expected = jax.eval_shape(InceptionV3().init, jax.random.key(0), jnp.zeros((1, 299, 299, 3)))
-  with np.load(path) as f:
-    stored = dict(f)
+  stored = npz.read(path, f'--{field}', 'convert_inception')
 
   def take(key, shape):
     name = '/'.join(str(k.key) for k in key)

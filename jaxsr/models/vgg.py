@@ -11,6 +11,8 @@ import flax.linen as nn
 import jax.numpy as jnp
 import numpy as np
 
+from jaxsr import npz
+
 BLOCKS = (64, 128, 256, 512, 512)  # widths of the five blocks
 CONVS_PER_BLOCK = (2, 2, 4, 4, 4)
 LAYERS = tuple(f'conv{b + 1}_{c + 1}' for b, n in enumerate(CONVS_PER_BLOCK) for c in range(n))
@@ -73,19 +75,19 @@ def save(path, params, preprocessing):
 
 def load(path, field='vgg.weights'):
   """Returns (params, preprocessing) from a jaxsr VGG19 .npz. `field` names the config entry in errors."""
-  path = Path(path) if path else None
+  path = Path(path).expanduser() if path else None
   if path is None or not path.is_file():
     raise FileNotFoundError(
         f'config.{field}: no VGG19 weights file at {str(path) if path else "(empty)"}. jaxsr downloads nothing: '
         f'convert the weights you have, e.g. `python -m jaxsr.convert_vgg --src=vgg19-dcbb9e9d.pth '
         f'--out=vgg19.npz`, and set config.{field}=/path/to/vgg19.npz')
-  with np.load(path) as f:
-    missing = [f'{name}/{k}' for name in LAYERS for k in ('kernel', 'bias') if f'{name}/{k}' not in f]
-    if missing or 'preprocessing' not in f:
-      raise ValueError(f'config.{field}: {path} is not a jaxsr VGG19 file; missing {(missing or ["preprocessing"])[:3]}'
-                       ' (make one with `python -m jaxsr.convert_vgg`)')
-    params = {name: {'kernel': f[f'{name}/kernel'], 'bias': f[f'{name}/bias']} for name in LAYERS}
-    preprocessing = str(f['preprocessing'])
+  f = npz.read(path, f'config.{field}', 'convert_vgg')
+  missing = [f'{name}/{k}' for name in LAYERS for k in ('kernel', 'bias') if f'{name}/{k}' not in f]
+  if missing or 'preprocessing' not in f:
+    raise ValueError(f'config.{field}: {path} is not a jaxsr VGG19 file; missing {(missing or ["preprocessing"])[:3]}'
+                     ' (make one with `python -m jaxsr.convert_vgg`)')
+  params = {name: {'kernel': f[f'{name}/kernel'], 'bias': f[f'{name}/bias']} for name in LAYERS}
+  preprocessing = str(f['preprocessing'])
   for i, name in enumerate(LAYERS):
     block = int(name[4]) - 1
     expected_in = 3 if i == 0 else params[LAYERS[i - 1]]['kernel'].shape[-1]
