@@ -68,3 +68,44 @@ def test_missing_or_mismatched_inception_files_are_named(tmp_path):
   np.savez(tmp_path / 'bad.npz', x=np.zeros(1))
   with pytest.raises(ValueError, match='has no batch_stats/Conv2d_1a_3x3'):
     inception.load(tmp_path / 'bad.npz')
+
+
+def pytorch_fid_frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
+  """pytorch-fid's `calculate_frechet_distance` (mseitzer/pytorch-fid, src/pytorch_fid/fid_score.py), written out
+  so the comparison runs without torch: scipy's general matrix square root of sigma1 sigma2, an eps offset when
+  it is singular, its real part."""
+  import scipy.linalg
+  covmean = scipy.linalg.sqrtm(sigma1.dot(sigma2))
+  if not np.isfinite(covmean).all():
+    offset = np.eye(sigma1.shape[0]) * eps
+    covmean = scipy.linalg.sqrtm((sigma1 + offset).dot(sigma2 + offset))
+  covmean = covmean.real
+  diff = mu1 - mu2
+  return diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean)
+
+
+@pytest.mark.parametrize('samples', [400, 48])  # full-rank covariances, and fewer samples than dimensions
+def test_frechet_distance_equals_pytorch_fids_computation(samples):
+  rng = np.random.default_rng(samples)
+  mix = rng.normal(size=(64, 64)) / 8  # correlated features, as Inception's are
+  a = rng.normal(size=(samples, 64)) @ mix
+  b = rng.normal(size=(samples, 64)) @ mix * 1.3 + 0.2
+  stats = [(x.mean(0), np.cov(x, rowvar=False)) for x in (a, b)]
+  expected = pytorch_fid_frechet_distance(*stats[0], *stats[1])
+  try:  # the package itself, where it is installed (it needs torch)
+    from pytorch_fid.fid_score import calculate_frechet_distance
+    np.testing.assert_allclose(calculate_frechet_distance(*stats[0], *stats[1]), expected, rtol=1e-6)
+  except ImportError:
+    pass
+  np.testing.assert_allclose(fid.frechet_distance(a, b), expected, rtol=1e-4)
+
+
+def test_kid_is_the_unbiased_polynomial_mmd():
+  rng = np.random.default_rng(2)
+  a, b = rng.normal(size=(60, 16)), rng.normal(size=(60, 16)) + 0.3
+  k = lambda x, y: (x @ y.T / 16 + 1) ** 3  # noqa: E731  (Binkowski et al. 2018, eq. 4; d = 16 here)
+  m = len(a)
+  expected = ((k(a, a).sum() - np.trace(k(a, a))) / (m * (m - 1)) + (k(b, b).sum() - np.trace(k(b, b))) / (m * (m - 1))
+              - 2 * k(a, b).mean())
+  # One subset of every row: the estimator on the whole sets, whatever the order the rows are drawn in.
+  assert fid.kernel_inception_distance(a, b, subsets=1, subset_size=m) == pytest.approx(expected, rel=1e-9)
