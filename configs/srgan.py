@@ -7,6 +7,13 @@ content + 1e-3 * -log D(G(x)), started from a trained SRResNet, lr 1e-4 then 1e-
 
 The default content term is pixel MSE (SRGAN-MSE), since VGG19 weights cannot ship with jaxsr: make the .npz
 from torchvision or Keras weights with `python -m jaxsr.convert_vgg`.
+
+SRGAN-VGG54 rescales the conv5_4 *features* by 1/12.75 (Ledig et al., "Training details and parameters"), so their MSE
+is weighted 1/12.75^2 ~ 0.0062 (leftthomas/SRGAN, loss.py, uses 0.006). 12.75 was calibrated on the Caffe VGG19
+(BGR inputs in 0..255 minus the mean pixel: the original and Keras weights, `caffe` preprocessing). torchvision's
+VGG19 (`torch` preprocessing) takes inputs normalised to unit variance and has other weights, so its conv5_4
+features are on another scale and the same weight gives another content / adversarial balance than the paper's:
+with such a file, compare the logged `generator/vgg` term with the pixel MSE and adjust --config.loss.vgg.
 """
 from jaxsr import config_base
 from jaxsr.models import discriminators
@@ -23,7 +30,7 @@ def get_config(arg=''):
   c.discriminator = dict(units=discriminators.SRGAN_UNITS, dense_features=1024, optimizer=opt)
   variant, _, rest = arg.partition(',')
   if variant == 'vgg' or rest == 'vgg':
-    c.loss.mse, c.loss.vgg = 0.0, 1 / 12.75
+    c.loss.mse, c.loss.vgg = 0.0, 1 / 12.75**2  # features / 12.75, so their squared error / 12.75^2
   if 'tiny' in (variant, rest):
     config_base.tiny(c)
     c.generator.update(blocks=2, features=16)

@@ -1,7 +1,8 @@
 """SRResNet and SRGAN (Ledig et al., CVPR 2017; METHODS.md C), and the face SRGAN of seed 003 (a config).
 
   SRResNet:  L_G = MSE(G(x), y)
-  SRGAN:     L_G = content + 1e-3 * -log D(G(x)),  content = MSE(G(x), y) or MSE(phi_5,4(G(x)), phi_5,4(y)) / 12.75
+  SRGAN:     L_G = content + 1e-3 * -log D(G(x)),  content = MSE(G(x), y) or MSE(phi_5,4(G(x)) / 12.75,
+             phi_5,4(y) / 12.75) = MSE(phi_5,4(G(x)), phi_5,4(y)) / 12.75^2
              started from a trained SRResNet (config.init_from); lr 1e-4, then 1e-5 after 1e5 steps.
   Face SRGAN (configs/srgan_face.py): AdaBelief, content = MSE + DSSIM.
 """
