@@ -153,7 +153,9 @@ class Checkpointer:
 
   def _mismatches(self, step, state):
     """{array path: (saved shape, expected shape)} of the arrays checkpoint `step` and `state` disagree on."""
-    saved = _shapes(_reader(self.directory).item_metadata(step)['state'].tree)
+    reader = _reader(self.directory)
+    saved = _shapes(reader.item_metadata(step)['state'].tree)
+    reader.close()
     expected = _shapes(flax.serialization.to_state_dict(state.replace(frozen={})))
     differing = [k for k in saved.keys() | expected.keys() if saved.get(k) != expected.get(k)]
     return {k: (saved.get(k), expected.get(k)) for k in sorted(differing, key=lambda k: ('opt_state' in k, k))}

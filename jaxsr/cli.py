@@ -23,11 +23,6 @@ def define_path(name, default, help_text, **kwargs):
   return flags.DEFINE(_PathParser(), name, default, help_text, serializer=flags.ArgumentSerializer(), **kwargs)
 
 
-def expand(path):
-  """A path from a config field or a library caller, with `~` expanded; '' and None stay as they are."""
-  return os.path.expanduser(path) if path else path
-
-
 class _QuietLibraries(std_logging.Filter):
   """Keeps orbax's, tfds's and grain's INFO lines (several per checkpoint or dataset) out of the log."""
 

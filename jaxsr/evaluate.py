@@ -28,8 +28,8 @@ from PIL import Image
 from jaxsr import cli, fid, images, inference, metrics, summary
 from jaxsr.data import degradations, image_files, pipeline
 
-PAIRED = ('psnr', 'ssim', 'psnr_y', 'ssim_y')
 FLAGS = flags.FLAGS
+PAIRED = ('psnr', 'ssim', 'psnr_y', 'ssim_y')
 COLUMNS = ('method', 'step', *PAIRED, 'lr_consistency', 'swd', 'fid', 'kid', 'parameters', 'images_per_second')
 
 
@@ -162,8 +162,6 @@ def write(rows, columns, out, title):
   writer.image(0, 'grid', grid)
   writer.close()
   return table
-
-
 
 
 def define_flags():

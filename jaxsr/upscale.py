@@ -14,6 +14,7 @@ MTCNN finds the faces; each is cut out as a square of `margin` x its box, super-
 photo enlarged by bicubic x scale under a mask that fades over the outer `feather` of the square, so no seam
 shows. `--mode=auto` treats images no larger than 4 LR sides as crops and others as photos.
 """
+import collections
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from jaxsr import cli, inference
 from jaxsr.data import face_detection, image_files
 
 FLAGS = flags.FLAGS
+
 
 def to_lr(image, side):
   """A PIL face crop -> uint8 (side, side, 3), bicubic."""
@@ -79,15 +81,15 @@ def output_paths(files, source, output, overwrite=False):
   without `overwrite`."""
   source, output = Path(source).absolute(), Path(output).absolute()
   root = source if source.is_dir() else source.parent
-  if source.is_dir() and (output == source or source in output.parents):
+  if source.is_dir() and (output.resolve() == source.resolve() or source.resolve() in output.resolve().parents):
     raise FileExistsError(f'--output={output} is inside --input={source}: its images would be read as inputs the '
                           'next time and could replace them; choose an --output outside the input folder')
   relative = [Path(f).absolute().relative_to(root) for f in files]
   plain = [r.with_suffix('.png') for r in relative]
-  shared = {n for n in plain if plain.count(n) > 1}
+  shared = {n for n, count in collections.Counter(plain).items() if count > 1}
   names = [r.with_name(r.name + '.png') if n in shared else n for r, n in zip(relative, plain)]
-  if len(set(names)) < len(names):
-    raise FileExistsError(f'two inputs give the same output name: {sorted(n for n in names if names.count(n) > 1)}')
+  if repeated := sorted(n for n, count in collections.Counter(names).items() if count > 1):
+    raise FileExistsError(f'two inputs give the same output name: {repeated}')
   paths = [output / n for n in names]
   inputs = {Path(f).absolute() for f in files}
   if clash := [p for p in paths if p in inputs]:

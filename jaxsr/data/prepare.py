@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import tqdm
 from absl import app, flags, logging
-
-FLAGS = flags.FLAGS
 from PIL import Image
 
 from jaxsr import cli, images
 from jaxsr.data import builders, face_detection, image_files, pipeline
+
+FLAGS = flags.FLAGS
 
 # CelebA's mean aligned landmarks (178x218 photos), in the 64x64 celeba_hr crop (half size, box 12,22,64,64), as
 # fractions of the side: HR faces from wild photos line up with celeba_hr faces.
@@ -133,8 +133,6 @@ def build_datasets(out, name, data_dir, hr_size, overwrite=False):
     builder = pipeline.build_folder_dataset(cls, config, data_dir, overwrite)
     built[builder.name + '/' + name] = {s: builder.info.splits[s].num_examples for s in builder.info.splits}
   return built
-
-
 
 
 def define_flags():
