@@ -42,6 +42,9 @@ class _AboveProgressBars:
   def flush(self):
     sys.stderr.flush()
 
+  def close(self):
+    """absl's handler closes its stream at exit; this one writes to stderr, which is not the handler's to close."""
+
 
 def setup_logging():
   """Call first in a tool's main(): quiet libraries, log lines above the progress bars."""

@@ -3,6 +3,7 @@
 Running the same command again resumes from the last checkpoint in --workdir.
 """
 import os
+import shutil
 import sys
 
 import jax
@@ -48,8 +49,12 @@ def main(argv):
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
   cli.setup_logging()
   _initialize_distributed()
-  logging.info('process %d of %d; %d local / %d global devices (%s)', jax.process_index(), jax.process_count(),
-               jax.local_device_count(), jax.device_count(), jax.devices()[0].platform)
+  device = jax.devices()[0]
+  logging.info('process %d of %d; %d local / %d global devices (%s: %s)', jax.process_index(), jax.process_count(),
+               jax.local_device_count(), jax.device_count(), device.platform, device.device_kind)
+  if device.platform == 'cpu' and shutil.which('nvidia-smi'):
+    logging.warning('This machine has an NVIDIA GPU but jax runs on the CPU: install jax with CUDA, '
+                    'pip install -e ".[cuda12]" (README, "On a GPU").')
   train.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
 
 
