@@ -8,21 +8,18 @@ import json
 import time
 from pathlib import Path
 
-import ml_collections
-
 CONFIG = 'config.json'
 HISTORY = 'config_history.jsonl'
 
 
 def flat(config, prefix=''):
-  """{'generator.features': 64, ...}: every leaf of a ConfigDict (or the dict read from config.json) by its dotted
-  name, values as config.json stores them (tuples as lists)."""
+  """{'generator.features': 64, ...}: every leaf of a config as config.json stores it, by its dotted name."""
   out = {}
-  for key, value in (config.items() if isinstance(config, (dict, ml_collections.ConfigDict)) else ()):
-    if isinstance(value, (dict, ml_collections.ConfigDict)):
+  for key, value in config.items():
+    if isinstance(value, dict):
       out.update(flat(value, f'{prefix}{key}.'))
     else:
-      out[prefix + key] = list(value) if isinstance(value, tuple) else value
+      out[prefix + key] = value
   return out
 
 
