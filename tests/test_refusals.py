@@ -18,6 +18,7 @@ from PIL import Image
 from conftest import FAST_COMPILE, tiny
 from jaxsr import checkpointing, cli, config_base, train, upscale
 from jaxsr.data import builders, image_files, pipeline
+from jaxsr.models import vgg
 from test_train import ONE_DEVICE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -168,7 +169,6 @@ def test_paths_expand_the_home_directory(monkeypatch, tmp_path):
   faces(tmp_path / 'photos', 2)
   assert len(image_files.find('~/photos')) == 2
   with pytest.raises(FileNotFoundError, match=str(tmp_path / 'vgg19.npz')):
-    from jaxsr.models import vgg
     vgg.load('~/vgg19.npz')
 
 
@@ -221,9 +221,9 @@ def test_a_transient_read_error_is_retried_and_never_moves_the_checkpoint(data_d
   step, _, _ = checkpoints.restore_latest(saved)
   assert step == 4 and failures == [4, 4]
 
-  failures.extend([0] * 10)
-  monkeypatch.setattr(checkpointing.Checkpointer, 'restore',
-                      lambda self, step, state: (_ for _ in ()).throw(OSError(5, 'Input/output error')))
+  def always_failing(self, step, state):
+    raise OSError(5, 'Input/output error')
+  monkeypatch.setattr(checkpointing.Checkpointer, 'restore', always_failing)
   with pytest.raises(OSError, match='Input/output'):
     checkpoints.restore_latest(saved)
   checkpoints.close()
@@ -294,7 +294,6 @@ def test_an_unknown_embedded_variant_lists_the_known_ones(tmp_path):
 
 
 def test_a_pickled_weights_file_is_refused_naming_the_config_field(tmp_path):
-  from jaxsr.models import vgg
   np.save(tmp_path / 'vgg19.npy', np.array([{'conv1_1': 0}], dtype=object), allow_pickle=True)
   (tmp_path / 'vgg19.npy').rename(tmp_path / 'vgg19.npz')
   with pytest.raises(ValueError, match=r'config\.vgg\.weights: .* pickled Python objects.*convert_vgg'):
