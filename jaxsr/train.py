@@ -3,7 +3,6 @@
 It knows nothing of GANs or VAEs: a method (jaxsr/methods) supplies its networks, data, one jitted train step
 that updates all of them, and what to show at evaluation.
 """
-import collections
 import time
 from pathlib import Path
 
@@ -73,39 +72,33 @@ def train_and_evaluate(config, workdir, devices=None):
   train_step = make_train_step(method, mesh)
   evaluate = jax.jit(method.evaluate)
 
-  # Metrics of the last `steps_in_flight` steps stay on the device; older ones are fetched as their step ends.
-  # The device always has work queued (no sync on the step just dispatched), and a stop request waits for at
-  # most that many steps before the checkpoint is written.
-  in_flight, fetched = collections.deque(), []
+  # Metrics stay on the device until a log or a checkpoint needs them (one copy per log, not per step). The host
+  # waits for step s - steps_in_flight before going on from step s: the device always has work queued, and a stop
+  # request waits for at most that many steps before the checkpoint is written.
+  pending = []
   progress = tqdm.tqdm(total=config.num_steps, initial=start, desc=config.method, unit='step',
                        disable=jax.process_index() != 0, dynamic_ncols=True)
 
-  def settle(keep):
-    """Fetches metrics until `keep` steps are in flight; a non-finite value stops the run before any save."""
-    while len(in_flight) > keep:
-      step, m = in_flight.popleft()
-      m = jax.device_get(m)
+  def flush():
+    """Fetches pending metrics and returns their means; stops the run on a non-finite value before any save."""
+    values = jax.device_get(pending)
+    pending.clear()
+    for step, m in values:
       bad = sorted(k for k, v in m.items() if not np.isfinite(v))
       if bad:
         raise NonFiniteLossError(
             f'step {step}: non-finite {", ".join(bad)}; stopping without saving a checkpoint (the last good one '
             f'is step {checkpoints.latest_step()} in {workdir / "checkpoints"})')
-      fetched.append(m)
-
-  def flush():
-    """The mean of every metric since the last flush, once all dispatched steps have ended."""
-    settle(0)
-    means = {k: float(np.mean([m[k] for m in fetched])) for k in fetched[0]} if fetched else {}
-    fetched.clear()
-    return means
+    return {k: float(np.mean([m[k] for _, m in values])) for k in values[0][1]} if values else {}
 
   timer = _Timer()
   stop = preemption.StopRequest()
   try:
     for step in range(start + 1, config.num_steps + 1):
       state, metrics = train_step(state, parallel.global_batch(next(data), mesh))
-      in_flight.append((step, metrics))
-      settle(config.steps_in_flight)
+      pending.append((step, metrics))
+      if len(pending) > config.steps_in_flight:
+        jax.block_until_ready(pending[-config.steps_in_flight - 1][1])  # a wait, not a copy
       if step == start + 1:
         timer.first_step_done(step, state)
       progress.update()
@@ -125,7 +118,7 @@ def train_and_evaluate(config, workdir, devices=None):
         writer.image(step, 'samples', images.grid({k: outputs[k] for k in method.eval_columns}))
 
       if step % config.checkpoint_every == 0 or last or stopping:
-        settle(0)
+        flush()
         checkpoints.save(step, state, data.get_state())
       if stopping:
         logging.warning('Stopped at step %d on %s; the checkpoint is saved and the same command resumes the run.',

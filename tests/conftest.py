@@ -84,20 +84,9 @@ def photo_folder(tmp_path):
 def identity_data(data_dir, tmp_path_factory):
   """`identity_folder/ids` in the test data dir: 6 procedural people, 4 train and 2 val photos each (64 px), the
   photos of a person the same face shifted, mirrored and relit."""
-  import numpy as np
-  from PIL import Image
   from jaxsr.data import builders, pipeline, procedural_faces
   root = tmp_path_factory.mktemp('ids')
-  rng = np.random.default_rng(0)
-  for person in range(6):
-    face = procedural_faces.render_face(person, size=72)
-    for split, count in (('train', 4), ('val', 2)):
-      (root / split / f'p{person}').mkdir(parents=True, exist_ok=True)
-      for i in range(count):
-        y, x = rng.integers(0, 9, 2)
-        photo = face[y:y + 64, x:x + 64] * rng.uniform(0.8, 1.2)
-        photo = photo[:, ::-1] if rng.random() < 0.5 else photo
-        Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).save(root / split / f'p{person}' / f'{i}.png')
+  procedural_faces.write_identity_photos(root, people=6)
   config = builders.IdentityFolderConfig(name='ids', path=str(root), image_size=64)
   pipeline.make_builder(builders.IdentityFolder, data_dir, config=config).download_and_prepare()
   return 'identity_folder/ids'

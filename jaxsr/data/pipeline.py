@@ -38,11 +38,11 @@ def build_folder_dataset(cls, config, data_dir, overwrite=False):
   builder = make_builder(cls, data_dir, config=config)
   wanted = builders.source_record(config)
   if builder.is_prepared():
-    have = dict(builder.info.metadata or {}).get('source')
+    have = dict(builder.info.metadata or {}).get('source') or {}  # {}: built before sources were recorded
     if have == wanted:
       logging.info('%s/%s is built from the same source and options: reusing it', builder.name, config.name)
       return builder
-    differing = {k: (have or {}).get(k) for k in wanted if (have or {}).get(k) != wanted[k]}
+    differing = {k: have.get(k) for k in wanted if have.get(k) != wanted[k]}
     if not overwrite:
       raise FileExistsError(
           f'{builder.name}/{config.name} in {data_dir} was built from another source or with other options ('
