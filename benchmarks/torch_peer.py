@@ -46,7 +46,7 @@ class PreActBlock(nn.Module):
     super().__init__()
     self.bn1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, cout, 3, padding=1, bias=False)
     self.bn2, self.conv2 = nn.BatchNorm2d(cout), nn.Conv2d(cout, cout, 3, padding=1, bias=False)
-    self.skip = nn.Conv2d(cin, cout, 1, bias=False) if cin != cout else nn.Identity()
+    self.skip = nn.Conv2d(cin, cout, 1) if cin != cout or downsample else nn.Identity()
     self.downsample = downsample
 
   def forward(self, x):
@@ -57,21 +57,22 @@ class PreActBlock(nn.Module):
 
 
 class HighToLow(nn.Module):
-  """jaxsr.models.h2l.HighToLowGenerator (skips=False)."""
+  """jaxsr.models.h2l.HighToLowGenerator."""
 
   def __init__(self, g, z_dim, size):
     super().__init__()
     self.noise = nn.Linear(z_dim, size * size)
-    self.stem = nn.Conv2d(4, g.widths[0], 3, padding=1)
+    self.stem = nn.Conv2d(4, g.widths[0], 3, padding=1, bias=False)
     widths = [g.widths[0], *g.widths]
-    self.encoder = nn.Sequential(*[PreActBlock(widths[i], widths[i + 1], i % 2 == 1) for i in range(len(g.widths))])
+    self.encoder = nn.Sequential(*[PreActBlock(widths[i], widths[i + 1], i % 2 == 0) for i in range(len(g.widths))])
     stages, width = [], g.widths[-1]
     for up in g.up_widths:
       assert width // 4 == up, 'pixel shuffle must give up_widths channels'
       stages += [nn.PixelShuffle(2), *[PreActBlock(up, up) for _ in range(g.blocks_per_stage)]]
       width = up
     self.decoder = nn.Sequential(*stages)
-    self.head = nn.Sequential(nn.Conv2d(width, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 3, 3, padding=1), nn.Tanh())
+    self.head = nn.Sequential(nn.Conv2d(width, 8, 3, padding=1, bias=False), nn.ReLU(),
+                              nn.Conv2d(8, 3, 3, padding=1, bias=False), nn.Tanh())
 
   def forward(self, hr, z):
     n, _, h, w = hr.shape
@@ -83,11 +84,11 @@ class LowToHighStage(nn.Module):
   def __init__(self, cin, width, blocks):
     super().__init__()
     self.blocks = nn.Sequential(*[PreActBlock(cin if i == 0 else width, width) for i in range(blocks)])
-    self.skip = nn.Conv2d(cin, width, 1, bias=False) if cin != width else nn.Identity()
+    self.skip = nn.Conv2d(cin, width, 1) if cin != width else nn.Identity()
     self.bn, self.conv = nn.BatchNorm2d(width), nn.Conv2d(width, width, 1)
 
   def forward(self, x):
-    x = F.interpolate(self.skip(x) + self.blocks(x), scale_factor=2, mode='bilinear', align_corners=False)
+    x = F.interpolate(self.skip(x) + self.blocks(x), scale_factor=2, mode='bilinear', align_corners=True)
     return self.conv(F.relu(self.bn(x)))
 
 
@@ -96,12 +97,12 @@ class LowToHigh(nn.Module):
 
   def __init__(self, g):
     super().__init__()
-    self.stem = nn.Conv2d(3, g.widths[0], 3, padding=1)
+    self.stem = nn.Conv2d(3, g.widths[0], 3, padding=1, bias=False)
     cins = [g.widths[0], *g.widths[:-1]]
     self.stages = nn.Sequential(*[LowToHighStage(c, w, b) for c, w, b in zip(cins, g.widths, g.blocks)])
     f = g.head_features
-    self.head = nn.Sequential(nn.Conv2d(g.widths[-1], f, 3, padding=1), nn.ReLU(), nn.Conv2d(f, f, 1), nn.ReLU(),
-                              nn.Conv2d(f, 3, 1), nn.Tanh())
+    self.head = nn.Sequential(nn.Conv2d(g.widths[-1], f, 3, padding=1, bias=False), nn.ReLU(), nn.Conv2d(f, f, 1),
+                              nn.ReLU(), nn.Conv2d(f, 3, 1), nn.Tanh())
 
   def forward(self, lr):
     return self.head(self.stages(self.stem(lr)))
@@ -110,19 +111,18 @@ class LowToHigh(nn.Module):
 class SNBlock(nn.Module):
   """jaxsr.models.layers.SNResBlock."""
 
-  def __init__(self, cin, cout, downsample, first):
+  def __init__(self, cin, cout, downsample):
     super().__init__()
-    self.conv1 = spectral_norm(nn.Conv2d(cin, cout, 3, padding=1))
-    self.conv2 = spectral_norm(nn.Conv2d(cout, cout, 3, padding=1))
-    self.skip = spectral_norm(nn.Conv2d(cin, cout, 1))
-    self.downsample, self.first = downsample, first
+    self.conv1 = spectral_norm(nn.Conv2d(cin, cout, 3, padding=1, bias=False))
+    self.conv2 = spectral_norm(nn.Conv2d(cout, cout, 3, padding=1, bias=False))
+    self.skip = spectral_norm(nn.Conv2d(cin, cout, 1)) if cin != cout or downsample else nn.Identity()
+    self.downsample = downsample
 
   def forward(self, x):
-    h = self.conv2(F.relu(self.conv1(x if self.first else F.relu(x))))
-    skip = self.skip(x)
+    h = F.relu(self.conv1(F.relu(x)))
     if self.downsample:
-      h, skip = F.avg_pool2d(h, 2), F.avg_pool2d(skip, 2)
-    return h + skip
+      h, x = F.avg_pool2d(h, 2), F.avg_pool2d(x, 2)
+    return self.conv2(h) + self.skip(x)
 
 
 class SNResNetDiscriminator(nn.Module):
@@ -132,15 +132,13 @@ class SNResNetDiscriminator(nn.Module):
     super().__init__()
     first_pooled = len(d.widths) - d.pooled_blocks
     cins = [3, *d.widths[:-1]]
-    self.blocks = nn.Sequential(*[SNBlock(c, w, i >= first_pooled, i == 0)
-                                  for i, (c, w) in enumerate(zip(cins, d.widths))])
+    self.blocks = nn.Sequential(*[SNBlock(c, w, i >= first_pooled) for i, (c, w) in enumerate(zip(cins, d.widths))])
     side = size // 2 ** d.pooled_blocks
     self.dense = spectral_norm(nn.Linear(d.widths[-1] * side * side, d.dense_features))
     self.out = spectral_norm(nn.Linear(d.dense_features, 1))
 
   def forward(self, x):
-    x = F.relu(self.blocks(x)).flatten(1)
-    return self.out(F.relu(self.dense(x)))[:, 0]
+    return self.out(F.relu(self.dense(self.blocks(x).flatten(1))))[:, 0]
 
 
 def build(config):

@@ -24,7 +24,6 @@ def get_config(arg=''):
   c.beta = 0.05  # adversarial term
 
   c.generator = dict(widths=(96, 96, 128, 128, 256, 256, 512, 512), up_widths=(128, 32), blocks_per_stage=2,
-                     skips=False,  # True: seed 000's encoder-decoder with two skip connections
                      optimizer=config_base.optimizer('adam', 1e-4, b1=0.0, b2=0.9))
   c.discriminator = dict(widths=(128, 128, 256, 256, 512, 512), pooled_blocks=2, dense_features=512,
                          optimizer=config_base.optimizer('adam', 1e-4, b1=0.0, b2=0.9))

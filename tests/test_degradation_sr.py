@@ -32,7 +32,7 @@ def test_l2h_generator_and_hr_discriminator_shapes():
   lr = jnp.zeros((2, 16, 16, 3))
   out, variables = jax.eval_shape(lambda: g.init_with_output(jax.random.key(0), lr, train=False))
   assert out.shape == (2, 64, 64, 3)
-  assert len([k for k in variables['params'] if k.startswith('PreActResBlock_')]) == 12 + 3
+  assert len([k for k in variables['params'] if '_block' in k]) == 12 + 3
   assert LowToHighGenerator(8, (16, 16, 8), (1, 1, 1)).init_with_output(
       jax.random.key(0), jnp.zeros((1, 8, 8, 3)), train=False)[0].shape == (1, 64, 64, 3)
   with pytest.raises(ValueError, match='config.generator'):

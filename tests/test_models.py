@@ -8,19 +8,20 @@ from jaxsr.models.discriminators import SNResNetDiscriminator
 from jaxsr.models.h2l import HighToLowGenerator
 
 
-@pytest.mark.parametrize('skips', [False, True])
-def test_h2l_generator_maps_64_to_16(skips):
-  g = HighToLowGenerator(skips=skips)
+def test_h2l_generator_maps_64_to_16_pooling_in_the_first_block_of_each_pair():
+  g = HighToLowGenerator()
   hr, z = jnp.zeros((2, 64, 64, 3)), jnp.ones((2, 64))
   out, variables = jax.jit(lambda: g.init_with_output(jax.random.key(0), hr, z, train=False))()
   assert out.shape == (2, 16, 16, 3)
   assert float(jnp.abs(out).max()) <= 1.0  # tanh
   assert 'batch_stats' in variables
-  noise_kernel = variables['params']['noise']['kernel']
-  assert noise_kernel.shape == (64, 64 * 64)  # z -> Dense(4096) -> a 64x64x1 noise channel
-  skip_convs = [k for k in variables['params'] if k.startswith('Conv_') and
-                variables['params'][k]['kernel'].shape[:2] == (1, 1)]
-  assert len(skip_convs) == (2 if skips else 0)
+  params = variables['params']
+  assert params['noise']['kernel'].shape == (64, 64 * 64)  # z -> Dense(4096) -> a 64x64x1 noise channel
+  # yoon28/unpaired_face_sr's High2Low: blocks 0, 2, 4, 6 pool and project their skip (with a bias), even 96 -> 96.
+  assert [f'PreActResBlock_{i}' for i in range(8) if 'skip' in params[f'PreActResBlock_{i}']] == \
+      [f'PreActResBlock_{i}' for i in (0, 2, 4, 6)]
+  assert params['PreActResBlock_0']['skip']['bias'].shape == (96,)
+  assert set(params['stem']) == set(params['head_conv']) == set(params['head_out']) == {'kernel'}  # no biases
 
 
 @pytest.mark.parametrize('size,pooled', [(16, 2), (64, 4)])
@@ -36,6 +37,11 @@ def test_discriminator_gives_one_logit_per_image_and_keeps_spectral_state(size, 
   # The flattened features enter the dense layer at 4x4x512 for both resolutions.
   dense = variables['params']['SNDense_0']['Dense_0']['kernel']
   assert dense.shape == (4 * 4 * 512, 512)
+  # yoon28/unpaired_face_sr's blocks: an identity skip unless the width changes or the block pools; biasless 3x3s.
+  blocks = [variables['params'][f'SNResBlock_{i}'] for i in range(6)]
+  pooled_from = 6 - pooled
+  assert [i for i, b in enumerate(blocks) if 'skip' in b] == sorted({0, 2, 4} | set(range(pooled_from, 6)))
+  assert all(set(b[c]['Conv_0']) == {'kernel'} for b in blocks for c in ('SNConv_0', 'SNConv_1'))
 
 
 def test_pixel_shuffle_matches_pytorch_order():
@@ -57,5 +63,5 @@ def test_bfloat16_computes_in_bf16_with_float32_params():
   assert {p.dtype for p in jax.tree.leaves(variables['params'])} == {jnp.dtype(jnp.float32)}
   intermediates = g.apply(variables, hr, z, train=False, capture_intermediates=True,
                           mutable=['intermediates'])[1]['intermediates']
-  conv_out = intermediates['Conv_0']['__call__'][0]
+  conv_out = intermediates['stem']['__call__'][0]
   assert conv_out.dtype == jnp.bfloat16

@@ -47,7 +47,7 @@ def test_srez_residual_convs_start_near_zero():
   g = SrezGenerator(4, widths=(32, 16), blocks=2, residual_init_scale=0.01)
   params = g.init(jax.random.key(0), jnp.zeros((1, 8, 8, 3)), train=False)['params']
   residual = [p[c]['kernel'] for k, p in params.items() if k.startswith('PreActResBlock_') for c in p
-              if c.startswith('Conv')]
+              if c.startswith('conv')]
   assert len(residual) == 4 * 2  # 4 blocks of 2 convs
   for kernel in residual:
     he_std = np.sqrt(2.0 / np.prod(kernel.shape[:3]))

@@ -26,7 +26,7 @@ class HighToLow(base.Method):
     super().__init__(config)
     c = config
     self.generator = HighToLowGenerator(tuple(c.generator.widths), tuple(c.generator.up_widths),
-                                        c.generator.blocks_per_stage, c.generator.skips, self.dtype)
+                                        c.generator.blocks_per_stage, self.dtype)
     self.discriminator = SNResNetDiscriminator(tuple(c.discriminator.widths), c.discriminator.pooled_blocks,
                                                c.discriminator.dense_features, self.dtype)
     downsamples = len(c.generator.widths) // 2

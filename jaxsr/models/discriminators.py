@@ -8,10 +8,14 @@ from jaxsr.models import layers
 
 
 class SNResNetDiscriminator(nn.Module):
-  """Bulat et al.'s spectral-norm residual discriminator (METHODS.md A).
+  """Bulat et al.'s spectral-norm residual discriminator (ECCV 2018, Sec. 3.3), as yoon28/unpaired_face_sr trains
+  it (yoon_model.py, `Discriminator`): residual blocks of `widths` (layers.SNResBlock), the last `pooled_blocks`
+  halving the resolution (2 for the 16x16 LR discriminator, 4 for the 64x64 HR one, both ending at 4x4); flatten,
+  SN-Dense 512, ReLU, SN-Dense 1. Returns (N,) logits.
 
-  Residual blocks of `widths`; the last `pooled_blocks` halve the resolution (2 for the 16x16 LR discriminator,
-  4 for the 64x64 HR one, both ending at 4x4); flatten, SN-Dense 512, ReLU, SN-Dense 1. Returns (N,) logits.
+  Kept different: the flatten is in NHWC order, a fixed permutation of PyTorch's NCHW one (no discriminator
+  weights were released to load); the power iteration runs only in training calls, where the PyTorch
+  SpectralNorm wrapper runs one in every forward, evaluation included.
   """
   widths: Sequence[int] = (128, 128, 256, 256, 512, 512)
   pooled_blocks: int = 2
@@ -22,9 +26,8 @@ class SNResNetDiscriminator(nn.Module):
   def __call__(self, x, train):
     first_pooled = len(self.widths) - self.pooled_blocks
     for i, width in enumerate(self.widths):
-      x = layers.SNResBlock(width, downsample=i >= first_pooled, first=i == 0, dtype=self.dtype)(x, train)
-    x = nn.relu(x).reshape(x.shape[0], -1)
-    x = nn.relu(layers.SNDense(self.dense_features, self.dtype)(x, train))
+      x = layers.SNResBlock(width, downsample=i >= first_pooled, dtype=self.dtype)(x, train)
+    x = nn.relu(layers.SNDense(self.dense_features, self.dtype)(x.reshape(x.shape[0], -1), train))
     return layers.SNDense(1, self.dtype)(x, train)[:, 0].astype(jnp.float32)
 
 

@@ -1,23 +1,23 @@
-"""The Low-to-High generator of Bulat et al. (ECCV 2018): LR face 16x16 -> HR face 64x64, as the official code
-released it (METHODS.md A)."""
+"""The Low-to-High generator of Bulat, Yang, Tzimiropoulos, "To learn image super-resolution, use a GAN to learn
+how to do image degradation first" (ECCV 2018, Sec. 3.3): LR face 16x16 -> HR face 64x64."""
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 
 from jaxsr.models import layers
 from jaxsr.models.sr_generators import upsampling_stages
 
 
-def bilinear_upsample(x, factor):
-  """x2 bilinear with half-pixel centres: PyTorch's nn.Upsample(mode='bilinear', align_corners=False)."""
-  n, h, w, c = x.shape
-  return jax.image.resize(x, (n, h * factor, w * factor, c), 'bilinear')
-
-
 class LowToHighGenerator(nn.Module):
-  """conv3x3 -> widths[0]; per x2 stage i: `blocks[i]` pre-activation blocks of widths[i] with an outer skip
-  (a 1x1 projection when the width changes), then bilinear x2, BN, ReLU, 1x1 conv; head conv3x3 96, ReLU,
-  1x1 96, ReLU, 1x1 3, tanh. Defaults: stages of (256, 12 blocks) at 16x16 and (128, 3 blocks) at 32x32.
+  """`GEN_DEEP` of jingyang2017/Face-and-Image-super-resolution (model.py), the network whose weights the authors
+  released (`model.pkl`; `python -m jaxsr.import_weights --format=bulat_l2h` reads them).
+
+  conv3x3 -> widths[0] (no bias); per x2 stage i: `blocks[i]` pre-activation blocks of widths[i] plus an outer skip
+  (the identity, or a 1x1 conv with bias when the width changes), then bilinear x2 with aligned corners, BN, ReLU,
+  1x1 conv; head conv3x3 (no bias) -> 96, ReLU, 1x1 96, ReLU, 1x1 3, tanh. Defaults: (256, 12 blocks) at 16x16,
+  (128, 3 blocks) at 32x32. Module names follow the PyTorch ones (see jaxsr/import_weights.py).
+
+  Kept different: none in the computation. GEN_DEEP's 1x1 `ConvTranspose2d` after each upsampling is the 1x1 conv
+  here (the same map, its kernel transposed), and its unused `a2` conv (built, never called) is not built.
   """
   scale: int = 4
   widths: tuple[int, ...] = (256, 128)
@@ -31,14 +31,17 @@ class LowToHighGenerator(nn.Module):
     if len(self.widths) != stages or len(self.blocks) != stages:
       raise ValueError(f'config.generator: widths {self.widths} and blocks {self.blocks} need one entry per x2 '
                        f'stage; scale {self.scale} has {stages}')
-    x = nn.Conv(self.widths[0], (3, 3), dtype=self.dtype)(lr)
-    for width, count in zip(self.widths, self.blocks):
+    conv = lambda features, kernel, name, bias=True: nn.Conv(  # noqa: E731
+        features, (kernel, kernel), use_bias=bias, dtype=self.dtype, name=name)
+    x = conv(self.widths[0], 3, 'stem', bias=False)(lr)
+    for i, (width, count) in enumerate(zip(self.widths, self.blocks)):
       h = x
-      for _ in range(count):
-        h = layers.PreActResBlock(width, dtype=self.dtype)(h, train)
-      skip = x if x.shape[-1] == width else nn.Conv(width, (1, 1), use_bias=False, dtype=self.dtype)(x)
-      x = bilinear_upsample(skip + h, 2)
-      x = nn.Conv(width, (1, 1), dtype=self.dtype)(nn.relu(layers.batch_norm(train, self.dtype)(x)))
-    x = nn.relu(nn.Conv(self.head_features, (3, 3), dtype=self.dtype)(x))
-    x = nn.relu(nn.Conv(self.head_features, (1, 1), dtype=self.dtype)(x))
-    return jnp.tanh(nn.Conv(3, (1, 1), dtype=self.dtype)(x)).astype(jnp.float32)
+      for j in range(count):
+        h = layers.PreActResBlock(width, dtype=self.dtype, name=f'stage{i}_block{j}')(h, train)
+      skip = x if x.shape[-1] == width else conv(width, 1, f'stage{i}_skip')(x)
+      x = layers.bilinear_upsample_align_corners(skip + h, 2)
+      x = nn.relu(layers.batch_norm(train, self.dtype, name=f'stage{i}_bn')(x))
+      x = conv(width, 1, f'stage{i}_proj')(x)
+    x = nn.relu(conv(self.head_features, 3, 'head_conv', bias=False)(x))
+    x = nn.relu(conv(self.head_features, 1, 'head_proj')(x))
+    return jnp.tanh(conv(3, 1, 'head_out')(x)).astype(jnp.float32)

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import flax.linen as nn
 import jax.numpy as jnp
+import numpy as np
 
 Dtype = Any
 
@@ -38,6 +39,27 @@ def nearest_upsample(x, factor):
   return x.repeat(factor, axis=1).repeat(factor, axis=2)
 
 
+def _align_corners_matrix(size_in, size_out):
+  """(size_out, size_in) linear interpolation weights with the corner pixels of input and output aligned."""
+  src = np.arange(size_out) * ((size_in - 1) / (size_out - 1) if size_out > 1 else 0.0)
+  low = np.minimum(np.floor(src).astype(int), size_in - 1)
+  high = np.minimum(low + 1, size_in - 1)
+  frac = src - low
+  weights = np.zeros((size_out, size_in))
+  np.add.at(weights, (np.arange(size_out), low), 1.0 - frac)
+  np.add.at(weights, (np.arange(size_out), high), frac)
+  return weights
+
+
+def bilinear_upsample_align_corners(x, factor):
+  """PyTorch's nn.Upsample(scale_factor=factor, mode='bilinear', align_corners=True) on NHWC: output pixel i samples
+  input position i (h - 1) / (factor h - 1). `jax.image.resize` uses half-pixel centres (align_corners=False)."""
+  n, h, w, c = x.shape
+  rows = jnp.asarray(_align_corners_matrix(h, h * factor), x.dtype)
+  cols = jnp.asarray(_align_corners_matrix(w, w * factor), x.dtype)
+  return jnp.einsum('ih,jw,nhwc->nijc', rows, cols, x)
+
+
 def pixel_shuffle(x, factor):
   """Depth-to-space in PyTorch's order: input channels are grouped as (C, r, r), as nn.PixelShuffle reads them."""
   n, h, w, c = x.shape
@@ -48,29 +70,30 @@ def pixel_shuffle(x, factor):
 
 
 class PreActResBlock(nn.Module):
-  """BN, ReLU, conv3x3, BN, ReLU, [2x2 avg pool], conv3x3 (no biases); skip: [avg pool], 1x1 conv if widths differ.
+  """BN, ReLU, conv3x3, BN, ReLU, [2x2 avg pool], conv3x3 (no biases); skip: [avg pool], 1x1 conv with bias when the
+  width changes or the block pools, else the identity.
 
-  The block of Bulat et al.'s generators (METHODS.md A). srez (METHODS.md B) uses it with its own BatchNorm
-  (`norm`: a function of `train`) and near-zero initial convolutions, so each block starts as the identity.
+  `BasicBlock` of Bulat et al.'s generators (jingyang2017/Face-and-Image-super-resolution, model.py), with its
+  module names (bn1, conv1, bn2, conv2, skip) so released weights map one to one. srez (METHODS.md B) uses it with
+  its own BatchNorm (`norm(train, name)`) and near-zero initial convolutions, so each block starts as the identity.
   """
   features: int
   downsample: bool = False
   dtype: Dtype = jnp.float32
-  norm: Callable[[bool], nn.Module] | None = None  # None: batch_norm(train, dtype)
+  norm: Callable[..., nn.Module] | None = None  # None: batch_norm(train, dtype, name)
   kernel_init: Callable = nn.initializers.lecun_normal()
 
   @nn.compact
   def __call__(self, x, train):
     conv = functools.partial(nn.Conv, use_bias=False, dtype=self.dtype, kernel_init=self.kernel_init)
-    norm = self.norm or (lambda train: batch_norm(train, self.dtype))
-    h = nn.relu(norm(train)(x))
-    h = conv(self.features, (3, 3))(h)
-    h = nn.relu(norm(train)(h))
+    norm = self.norm or functools.partial(batch_norm, dtype=self.dtype)
+    h = conv(self.features, (3, 3), name='conv1')(nn.relu(norm(train, name='bn1')(x)))
+    h = nn.relu(norm(train, name='bn2')(h))
     if self.downsample:
       h, x = avg_pool(h, 2), avg_pool(x, 2)
-    h = conv(self.features, (3, 3))(h)
-    if x.shape[-1] != self.features:
-      x = conv(self.features, (1, 1), name='skip')(x)
+    h = conv(self.features, (3, 3), name='conv2')(h)
+    if x.shape[-1] != self.features or self.downsample:
+      x = nn.Conv(self.features, (1, 1), dtype=self.dtype, name='skip')(x)
     return x + h
 
 
@@ -157,11 +180,12 @@ class SNConv(nn.Module):
   """A convolution with spectral norm: one power iteration per training call, state in `batch_stats`."""
   features: int
   kernel_size: int = 3
+  use_bias: bool = True
   dtype: Dtype = jnp.float32
 
   @nn.compact
   def __call__(self, x, train):
-    conv = nn.Conv(self.features, (self.kernel_size, self.kernel_size), dtype=self.dtype)
+    conv = nn.Conv(self.features, (self.kernel_size, self.kernel_size), use_bias=self.use_bias, dtype=self.dtype)
     return nn.SpectralNorm(conv, n_steps=1)(x, update_stats=train)
 
 
@@ -175,21 +199,24 @@ class SNDense(nn.Module):
 
 
 class SNResBlock(nn.Module):
-  """ReLU, SNconv3x3, ReLU, SNconv3x3, [2x2 avg pool]; skip: SN 1x1 conv, [avg pool]. No normalisation.
+  """ReLU, SNconv3x3, ReLU, [2x2 avg pool], SNconv3x3 (no biases); skip: [avg pool], SN 1x1 conv with bias when the
+  width changes or the block pools, else the identity. No normalisation.
 
-  The first block of a discriminator skips the first ReLU so the raw image is not rectified.
+  `BasicBlock_Discrim(nobn=True)` of yoon28/unpaired_face_sr (yoon_model.py), the discriminator training code the
+  authors of Bulat et al. point to. As there, the first block rectifies the raw image too: its skip still sees it
+  whole.
   """
   features: int
   downsample: bool = False
-  first: bool = False
   dtype: Dtype = jnp.float32
 
   @nn.compact
   def __call__(self, x, train):
-    h = x if self.first else nn.relu(x)
-    h = SNConv(self.features, 3, self.dtype)(h, train)
-    h = SNConv(self.features, 3, self.dtype)(nn.relu(h), train)
-    skip = SNConv(self.features, 1, self.dtype, name='skip')(x, train)
+    h = SNConv(self.features, 3, False, self.dtype)(nn.relu(x), train)
+    h = nn.relu(h)
     if self.downsample:
-      h, skip = avg_pool(h, 2), avg_pool(skip, 2)
-    return h + skip
+      h, x = avg_pool(h, 2), avg_pool(x, 2)
+    h = SNConv(self.features, 3, False, self.dtype)(h, train)
+    if x.shape[-1] != self.features or self.downsample:
+      x = SNConv(self.features, 1, dtype=self.dtype, name='skip')(x, train)
+    return h + x
