@@ -1,5 +1,6 @@
-"""srez (seed 002; METHODS.md B): 16 -> 64, area-downscaled inputs with noise, 0.1 adversarial + 0.9 L1 between
-the 4x4-pooled output and the clean input, Adam 2e-4 (beta1 0.5) halved every 5k steps, batch 16.
+"""srez (David Garcia; david-gpu/srez): 16 -> 64, area-downscaled inputs with noise, 0.1 adversarial + 0.9 L1
+between the 4x4-pooled output and the clean input, G and D updated from the same parameters, Adam 2e-4 (beta1 0.5)
+halved every 5k steps, batch 16.
 
     python -m jaxsr.main --config=configs/srez.py --workdir=runs/srez
 
@@ -19,7 +20,8 @@ def get_config(arg=''):
   c.input_noise = 0.03
   c.loss.update(mse=0.0, lr_l1=0.45, adversarial=0.1)
   opt = config_base.optimizer('adam', 2e-4, b1=0.5, b2=0.999, schedule='step', decay_every=5_000, decay_factor=0.5)
-  c.generator = dict(widths=(256, 128), blocks=2, head_features=96, residual_init_scale=0.01, optimizer=opt)
+  c.generator = dict(widths=(256, 128), blocks=2, head_features=96, residual_stddev_factor=1e-3,
+                     optimizer=opt)
   c.discriminator = dict(units=discriminators.SREZ_UNITS, optimizer=opt)
   if arg == 'tiny':
     config_base.tiny(c)

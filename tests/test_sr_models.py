@@ -43,17 +43,24 @@ def test_scale_that_is_not_a_power_of_two_is_refused():
     SrezGenerator(8, widths=(8, 8)).init(jax.random.key(0), jnp.zeros((1, 8, 8, 3)), train=False)
 
 
-def test_srez_residual_convs_start_near_zero():
-  g = SrezGenerator(4, widths=(32, 16), blocks=2, residual_init_scale=0.01)
+def test_srez_convs_are_initialised_as_the_tensorflow_original():
+  # srez_model.py: std sqrt(factor / (sqrt(fan_in fan_out) k^2)) truncated at 2 std (which keeps 0.88 of the std);
+  # factor 1e-3 in the residual blocks (each starts close to the identity), 2 in the head, biases everywhere.
+  g = SrezGenerator(4, widths=(32, 16), blocks=2)
   params = g.init(jax.random.key(0), jnp.zeros((1, 8, 8, 3)), train=False)['params']
-  residual = [p[c]['kernel'] for k, p in params.items() if k.startswith('PreActResBlock_') for c in p
-              if c.startswith('conv')]
+
+  def expected_std(kernel, factor):
+    kh, kw, fan_in, fan_out = kernel.shape
+    return 0.88 * np.sqrt(factor / (np.sqrt(fan_in * fan_out) * kh * kw))
+
+  residual = [p[c] for k, p in params.items() if k.startswith('PreActResBlock_') for c in ('conv1', 'conv2')]
   assert len(residual) == 4 * 2  # 4 blocks of 2 convs
-  for kernel in residual:
-    he_std = np.sqrt(2.0 / np.prod(kernel.shape[:3]))
-    assert 0.005 * he_std < float(jnp.std(kernel)) < 0.015 * he_std  # each block starts close to the identity
-  stem = params['Conv_0']['kernel']  # the other convs keep the usual scale
-  assert float(jnp.std(stem)) > 0.3 * np.sqrt(1.0 / np.prod(stem.shape[:3]))
+  for conv in residual:
+    assert float(jnp.std(conv['kernel'])) == pytest.approx(expected_std(conv['kernel'], 1e-3), rel=0.1)
+    assert conv['bias'].shape == conv['kernel'].shape[-1:]
+  upsampling, head = params['Conv_3']['kernel'], params['Conv_4']['kernel']  # stage 2's conv, the head's 3x3
+  assert head.shape == (3, 3, 16, 96) and float(jnp.std(head)) == pytest.approx(expected_std(head, 2.0), rel=0.1)
+  assert float(jnp.std(upsampling)) == pytest.approx(expected_std(upsampling, 1.0), rel=0.1)
 
 
 @pytest.mark.parametrize('units,head', [(discriminators.SRGAN_UNITS, 'dense'), (discriminators.SREZ_UNITS, 'mean'),

@@ -20,16 +20,18 @@ def discriminator_update(d, real, fake, loss_fn=losses.hinge_discriminator):
   return d.update(grads, state), metrics
 
 
-def adversarial_update(g, g_inputs, d, real, generator_loss, d_loss_fn, fake_image=lambda output: output):
-  """A D step on G's output, then a G step against the updated D, with one G forward pass instead of two.
+def adversarial_update(g, g_inputs, d, real, generator_loss, d_loss_fn, fake_image=lambda output: output,
+                       simultaneous=False):
+  """A D step and a G step on one G forward pass. Returns (g, d, G's output, g_metrics, d_metrics).
 
-  G's forward pass is kept as a VJP: D trains on its output, then `generator_loss(fake, d)` -> (loss, metrics)
-  under the updated D is differentiated with respect to that output and pulled back through G. Equal to a D
-  step followed by a G step that recomputes G (tested). `fake_image` picks what D sees of a generator with several
-  outputs. Returns (g, d, G's output, g_metrics, d_metrics).
+  G's forward pass is kept as a VJP: D trains on its output, then `generator_loss(fake, d)` -> (loss, metrics) is
+  differentiated with respect to that output and pulled back through G. By default G steps against the updated D
+  (equal to a D step followed by a G step that recomputes G); `simultaneous=True` steps G against the D the step
+  started with, as one `sess.run` of both minimize ops does in TensorFlow (srez). `fake_image` picks what D sees of
+  a generator with several outputs.
   """
   fake, pull_back, g_state = jax.vjp(lambda p: g(*g_inputs, train=True, params=p), g.params, has_aux=True)
-  d, d_metrics = discriminator_update(d, real, jax.lax.stop_gradient(fake_image(fake)), d_loss_fn)
-  fake_grad, g_metrics = jax.grad(generator_loss, has_aux=True)(fake, d)
+  d_next, d_metrics = discriminator_update(d, real, jax.lax.stop_gradient(fake_image(fake)), d_loss_fn)
+  fake_grad, g_metrics = jax.grad(generator_loss, has_aux=True)(fake, d if simultaneous else d_next)
   (grads,) = pull_back(fake_grad)
-  return g.update(grads, g_state), d, fake, g_metrics, d_metrics
+  return g.update(grads, g_state), d_next, fake, g_metrics, d_metrics

@@ -29,6 +29,7 @@ class PairedSR(base.Method):
 
   eval_columns = ('LR', 'bicubic', 'output', 'HR')
   extra_loss_terms: tuple[str, ...] = ()  # config.loss terms a subclass adds to CONTENT_TERMS
+  simultaneous_update = False  # True: G steps against the D the step started with (gan.adversarial_update)
 
   def __init__(self, config):
     super().__init__(config)
@@ -165,7 +166,7 @@ class PairedSR(base.Method):
       return {'generator': g.update(grads, g_state)}, base.prefixed('generator', g_metrics)
     g, d, _, g_metrics, d_metrics = gan.adversarial_update(
         g, (x,), nets['discriminator'], hr, lambda output, d: self.generator_loss(output, hr, lr, frozen, d, targets),
-        self.d_loss, self.sr_image)
+        self.d_loss, self.sr_image, self.simultaneous_update)
     return ({'generator': g, 'discriminator': d},
             {**base.prefixed('generator', g_metrics), **base.prefixed('discriminator', d_metrics)})
 

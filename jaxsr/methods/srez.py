@@ -1,28 +1,37 @@
-"""srez (David Garcia's TensorFlow super-resolver; seed 002, METHODS.md B).
+"""srez, David Garcia's TensorFlow face super-resolver (david-gpu/srez: srez_model.py, srez_train.py).
 
   L_G = 0.1 * CE(D(G(x + n)), 1) + 0.9 * L1(avgpool_4(G(x + n)), x)     n ~ N(0, 0.03^2) on [0, 1] images
   L_D = CE(D(y), 1) + CE(D(G(x + n)), 0)
 
-G and D are updated on the same batch; Adam 2e-4, beta1 0.5, halved every 5k steps. The original works on
-[0, 1] images; here they are in [-1, 1], so the noise std doubles and the L1 weight halves (configs/srez.py).
+G and D are updated together from the same parameters, as srez_train.py runs both minimize ops in one
+`sess.run`: G's gradient comes from the D the step started with. Adam 2e-4, beta1 0.5, halved every 5k steps.
+The original works on [0, 1] images; here they are in [-1, 1], so the noise std doubles and the L1 weight halves
+(configs/srez.py).
 """
+import functools
+
 import jax
 
 from jaxsr.methods.paired_sr import PairedSR
-from jaxsr.models import discriminators
+from jaxsr.models import discriminators, layers
 from jaxsr.models.sr_generators import SrezGenerator
 
 
 class Srez(PairedSR):
 
+  simultaneous_update = True
+
   def make_generator(self):
     g = self.config.generator
-    return SrezGenerator(self.config.scale, tuple(g.widths), g.blocks, g.head_features, g.residual_init_scale,
+    return SrezGenerator(self.config.scale, tuple(g.widths), g.blocks, g.head_features, g.residual_stddev_factor,
                          self.dtype)
 
   def make_discriminator(self):
+    """srez_model.py `_discriminator_model`: TensorFlow BatchNorm and srez's initialisation (std factor 2)."""
+    norm = functools.partial(layers.batch_norm, dtype=self.dtype, momentum=0.999, epsilon=1e-3, use_scale=False)
     return discriminators.ConvDiscriminator(tuple(map(tuple, self.config.discriminator.units)), 'relu',
-                                            first_norm=True, head='mean', dtype=self.dtype)
+                                            first_norm=True, head='mean', dtype=self.dtype, norm_fn=norm,
+                                            kernel_init=layers.srez_kernel_init(2.0))
 
   def generator_input(self, lr, rng, train):
     """x + n in training, with n ~ N(0, (2 input_noise)^2): config.input_noise is on the original's [0, 1] scale."""

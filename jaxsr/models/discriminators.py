@@ -1,5 +1,5 @@
 """Discriminators."""
-from typing import Sequence
+from typing import Callable, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -36,7 +36,8 @@ class ConvDiscriminator(nn.Module):
 
   `units` are (features, kernel, stride). `first_norm=False` leaves BN off the first unit (SRGAN).
   Heads: 'dense' flattens, Dense(dense_features), activation, Dense(1) (SRGAN); 'mean' is a 1x1 conv to one
-  channel averaged over space (srez; DCGAN-SR's global average pooling before the sigmoid is the same map).
+  channel averaged over space (srez). `norm_fn(train)` and `kernel_init` replace PyTorch-default BatchNorm and
+  Flax's initialisation (srez: TensorFlow's).
   """
   units: Sequence[tuple[int, int, int]]
   activation: str = 'leaky_relu'
@@ -44,16 +45,20 @@ class ConvDiscriminator(nn.Module):
   head: str = 'dense'
   dense_features: int = 1024
   dtype: layers.Dtype = jnp.float32
+  norm_fn: Callable[[bool], nn.Module] | None = None
+  kernel_init: Callable = nn.initializers.lecun_normal()
 
   @nn.compact
   def __call__(self, x, train):
     for i, (features, kernel, stride) in enumerate(self.units):
-      x = layers.ConvNormAct(features, kernel, stride, self.first_norm or i > 0, self.activation, self.dtype)(x, train)
+      x = layers.ConvNormAct(features, kernel, stride, self.first_norm or i > 0, self.activation, self.dtype,
+                             self.norm_fn, self.kernel_init)(x, train)
     if self.head == 'dense':
       x = layers.activation(self.activation)(nn.Dense(self.dense_features, dtype=self.dtype)(x.reshape(len(x), -1)))
       return nn.Dense(1, dtype=self.dtype)(x)[:, 0].astype(jnp.float32)
     if self.head == 'mean':
-      return nn.Conv(1, (1, 1), dtype=self.dtype)(x).astype(jnp.float32).mean(axis=(1, 2, 3))
+      x = nn.Conv(1, (1, 1), dtype=self.dtype, kernel_init=self.kernel_init)(x)
+      return x.astype(jnp.float32).mean(axis=(1, 2, 3))
     raise ValueError(f"config.discriminator.head: unknown '{self.head}' (known: dense, mean)")
 
 

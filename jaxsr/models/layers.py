@@ -7,6 +7,7 @@ import functools
 from typing import Any, Callable
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -69,23 +70,34 @@ def pixel_shuffle(x, factor):
   return x.reshape(n, h * factor, w * factor, out)
 
 
+def srez_kernel_init(stddev_factor):
+  """srez's initialisation (david-gpu/srez, srez_model.py `_glorot_initializer_conv2d`): a normal of std
+  sqrt(stddev_factor / (sqrt(fan_in fan_out) k^2)) truncated at 2 std (TF1 `truncated_normal`, not rescaled)."""
+  def init(key, shape, dtype=jnp.float32):
+    *window, fan_in, fan_out = shape
+    std = np.sqrt(stddev_factor / (np.sqrt(fan_in * fan_out) * np.prod(window)))
+    return (std * jax.random.truncated_normal(key, -2.0, 2.0, shape)).astype(dtype)
+  return init
+
+
 class PreActResBlock(nn.Module):
   """BN, ReLU, conv3x3, BN, ReLU, [2x2 avg pool], conv3x3 (no biases); skip: [avg pool], 1x1 conv with bias when the
   width changes or the block pools, else the identity.
 
   `BasicBlock` of Bulat et al.'s generators (jingyang2017/Face-and-Image-super-resolution, model.py), with its
-  module names (bn1, conv1, bn2, conv2, skip) so released weights map one to one. srez (METHODS.md B) uses it with
-  its own BatchNorm (`norm(train, name)`) and near-zero initial convolutions, so each block starts as the identity.
+  module names (bn1, conv1, bn2, conv2, skip) so released weights map one to one. srez uses it with its own
+  BatchNorm (`norm(train, name)`), biases and near-zero initial convolutions, so each block starts as the identity.
   """
   features: int
   downsample: bool = False
   dtype: Dtype = jnp.float32
   norm: Callable[..., nn.Module] | None = None  # None: batch_norm(train, dtype, name)
   kernel_init: Callable = nn.initializers.lecun_normal()
+  conv_bias: bool = False  # srez's 3x3 convs have biases
 
   @nn.compact
   def __call__(self, x, train):
-    conv = functools.partial(nn.Conv, use_bias=False, dtype=self.dtype, kernel_init=self.kernel_init)
+    conv = functools.partial(nn.Conv, use_bias=self.conv_bias, dtype=self.dtype, kernel_init=self.kernel_init)
     norm = self.norm or functools.partial(batch_norm, dtype=self.dtype)
     h = conv(self.features, (3, 3), name='conv1')(nn.relu(norm(train, name='bn1')(x)))
     h = nn.relu(norm(train, name='bn2')(h))
@@ -160,19 +172,23 @@ class PixelShuffleUpsample(nn.Module):
 
 
 class ConvNormAct(nn.Module):
-  """conv (kernel, stride), [BN], activation: the unit of the plain convolutional discriminators."""
+  """conv (kernel, stride), [BN], activation: the unit of the plain convolutional discriminators. `norm(train)`
+  replaces PyTorch-default BatchNorm (srez: TensorFlow's)."""
   features: int
   kernel: int = 3
   stride: int = 1
   norm: bool = True
   activation: str = 'leaky_relu'
   dtype: Dtype = jnp.float32
+  norm_fn: Callable[[bool], nn.Module] | None = None  # None: batch_norm(train, dtype)
+  kernel_init: Callable = nn.initializers.lecun_normal()
 
   @nn.compact
   def __call__(self, x, train):
-    x = nn.Conv(self.features, (self.kernel, self.kernel), (self.stride, self.stride), dtype=self.dtype)(x)
+    x = nn.Conv(self.features, (self.kernel, self.kernel), (self.stride, self.stride), dtype=self.dtype,
+                kernel_init=self.kernel_init)(x)
     if self.norm:
-      x = batch_norm(train, self.dtype)(x)
+      x = (self.norm_fn or functools.partial(batch_norm, dtype=self.dtype))(train)(x)
     return activation(self.activation)(x)
 
 

@@ -39,19 +39,24 @@ class SRResNet(nn.Module):
 
 
 class SrezGenerator(nn.Module):
-  """srez (David Garcia; seed 002), METHODS.md B.
+  """srez's generator (David Garcia, david-gpu/srez, srez_model.py `_generator_model`).
 
   Per x2 stage of `widths` (256, 128): a 1x1 conv when the width changes, `blocks` pre-activation residual
-  blocks whose convs start near zero, nearest x2, BN, ReLU, conv3x3. Head: conv3x3 96, ReLU, 1x1 96, ReLU,
-  1x1 3, sigmoid. BatchNorm without scale, momentum 0.999, eps 1e-3, as the TensorFlow original.
+  blocks, nearest x2, BN, ReLU, conv3x3 (the original's stride-1 transposed conv: the same map). Head: conv3x3 96,
+  ReLU, 1x1 96, ReLU, 1x1 3, sigmoid. Every conv has a bias; BN as TensorFlow's `contrib.layers.batch_norm`
+  (no scale, decay 0.999, eps 1e-3); initialisation `layers.srez_kernel_init` with the original's std factors
+  (`residual_stddev_factor` 1e-3 in the residual blocks, so each starts close to the identity).
 
-  The original outputs sigmoid in [0, 1]; here 2 sigmoid(x) - 1, the same image in the project's [-1, 1].
+  Kept different: the original outputs sigmoid in [0, 1]; here 2 sigmoid(x) - 1, the same image in the project's
+  [-1, 1]. Its BatchNorm never leaves training mode (its moving averages are neither updated nor used), so its
+  outputs depend on the rest of the test batch; here evaluation and inference use the running averages, so a
+  face's output does not depend on the other faces.
   """
   scale: int = 4
   widths: tuple[int, ...] = (256, 128)
   blocks: int = 2
   head_features: int = 96
-  residual_init_scale: float = 0.01  # std of the residual convs relative to He initialisation
+  residual_stddev_factor: float = 1e-3
   dtype: layers.Dtype = jnp.float32
 
   @nn.compact
@@ -61,18 +66,20 @@ class SrezGenerator(nn.Module):
       raise ValueError(f'config.generator.widths: one width per x2 stage; scale {self.scale} needs {stages}, '
                        f'got {len(self.widths)}')
     norm = functools.partial(layers.batch_norm, dtype=self.dtype, momentum=0.999, epsilon=1e-3, use_scale=False)
-    near_zero = nn.initializers.variance_scaling(2.0 * self.residual_init_scale ** 2, 'fan_in', 'truncated_normal')
+    conv = lambda features, kernel, factor: nn.Conv(  # noqa: E731
+        features, (kernel, kernel), dtype=self.dtype, kernel_init=layers.srez_kernel_init(factor))
     x = lr
     for width in self.widths:
       if x.shape[-1] != width:
-        x = nn.Conv(width, (1, 1), dtype=self.dtype)(x)
+        x = conv(width, 1, 1.0)(x)
       for _ in range(self.blocks):
-        x = layers.PreActResBlock(width, dtype=self.dtype, norm=norm, kernel_init=near_zero)(x, train)
+        x = layers.PreActResBlock(width, dtype=self.dtype, norm=norm, conv_bias=True,
+                                  kernel_init=layers.srez_kernel_init(self.residual_stddev_factor))(x, train)
       x = nn.relu(norm(train)(layers.nearest_upsample(x, 2)))
-      x = nn.Conv(width, (3, 3), dtype=self.dtype)(x)
-    x = nn.relu(nn.Conv(self.head_features, (3, 3), dtype=self.dtype)(x))
-    x = nn.relu(nn.Conv(self.head_features, (1, 1), dtype=self.dtype)(x))
-    x = nn.Conv(3, (1, 1), dtype=self.dtype)(x)
+      x = conv(width, 3, 1.0)(x)
+    x = nn.relu(conv(self.head_features, 3, 2.0)(x))
+    x = nn.relu(conv(self.head_features, 1, 2.0)(x))
+    x = conv(3, 1, 1.0)(x)
     return (2.0 * nn.sigmoid(x) - 1.0).astype(jnp.float32)
 
 
