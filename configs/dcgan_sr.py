@@ -1,25 +1,42 @@
-"""DCGAN super-resolution x4 (seed 004; METHODS.md D): residual generator, strided-conv discriminator with
-global average pooling, 1 * MSE + 1e-3 * BCE, Adam 2e-4 (beta1 0.5). The seed gives no counts or weights:
-these defaults are METHODS.md's.
+"""DCGAN super-resolution x4 as its notebook ran it (dwipddalal/Image-super-resolution-using-GANs,
+Super_Resolution_DCGAN.ipynb; jaxsr/methods/dcgan_sr.py): 32 -> 128 faces, bilinear LR without antialiasing,
+0.8 MSE + 0.2 BCE with noisy labels, Adam 2e-4 (beta1 0.5) for G, RMSprop 1e-4 clipped to 1 for D, batch 128,
+15 epochs of the notebook's 182,340 CelebA faces.
 
     python -m jaxsr.main --config=configs/dcgan_sr.py --workdir=runs/dcgan_sr
+    python -m jaxsr.main --config=configs/dcgan_sr.py:x16 --workdir=runs/dcgan_sr16     # 16 -> 64 faces
+
+Default data: the embedded procedural faces at 128x128 (`procedural_faces/x128`, built on first use); CelebA as
+the notebook: --config.dataset=face_folder/celeba128 after `python -m jaxsr.data.build face_folder
+--path=~/img_align_celeba --name=celeba128 --image_size=128 --crop=0,15,178,178` (the notebook's box).
+`--config.generator.bn_activations=True --config.discriminator.bn_activations=True` adds the LeakyReLUs the
+notebook writes after its BatchNorms but never adds to the model.
 """
 from jaxsr import config_base
-from jaxsr.models import discriminators
 
 
 def get_config(arg=''):
   c = config_base.paired_sr_config()
   c.method = 'dcgan_sr'
-  c.num_steps = 100_000
-  c.loss.update(mse=1.0, adversarial=1e-3)
-  opt = config_base.optimizer('adam', 2e-4, b1=0.5, b2=0.999)
-  c.generator = dict(blocks=8, features=64, optimizer=opt)
-  c.discriminator = dict(units=discriminators.DCGAN_UNITS, optimizer=opt)
-  if arg == 'tiny':
+  c.dataset = c.eval_dataset = 'procedural_faces/x128'
+  c.image_size = 128
+  c.degradation = 'bilinear'  # tf.image.resize's default: bilinear, no antialiasing
+  c.batch_size = 128
+  c.num_steps = 21_360  # 15 epochs of 182,340 faces at batch 128
+  c.label_noise = 0.1  # fake labels 0 + 0.1 u, real and G's target 1 - 0.1 u, u ~ U(0, 1)
+  c.loss.update(mse=0.8, adversarial=0.2)
+  c.generator = dict(widths=(256, 256, 128, 128, 64, 64), bn_activations=False,
+                     optimizer=config_base.optimizer('adam', 2e-4, b1=0.5, b2=0.999))
+  c.discriminator = dict(widths=(64, 128, 256, 512), features=256, dense_features=1024, bn_activations=False,
+                         optimizer=config_base.optimizer('rmsprop', 1e-4, b2=0.9, clip_value=1.0))
+  if arg == 'x16':  # 16 -> 64 on the embedded 64x64 faces
+    c.dataset = c.eval_dataset = 'procedural_faces'
+    c.image_size = 64
+  elif arg == 'tiny':
     config_base.tiny(c)
-    c.generator.update(blocks=2, features=16)
-    c.discriminator.units = ((8, 3, 2), (16, 3, 2))
+    c.image_size = 64
+    c.generator.widths = (16, 8)
+    c.discriminator.update(widths=(8, 16), features=16, dense_features=16)
   elif arg:
-    raise ValueError(f"configs/dcgan_sr.py: unknown variant '{arg}' (known: tiny)")
+    raise ValueError(f"configs/dcgan_sr.py: unknown variant '{arg}' (known: x16, tiny)")
   return c

@@ -40,7 +40,7 @@ def paired_sr_config():
   """What the paired super-resolvers share (jaxsr/methods/paired_sr.py): data, loss terms, VGG19, init_from."""
   c = base_config()
   c.hr_feature = 'image'
-  c.degradation = 'bicubic'  # how LR inputs are made from HR faces: bicubic, area, blur_noise_jpeg
+  c.degradation = 'bicubic'  # how LR inputs are made from HR faces: bicubic, area, bilinear, blur_noise_jpeg
   c.flip = True  # random horizontal flips of training faces
   c.batch_size = 16
   # Weights of the generator's loss terms (see jaxsr/methods/paired_sr.py); 0 turns a term off.
@@ -110,9 +110,10 @@ def tiny(c):
 
 
 def optimizer(name='adam', learning_rate=1e-4, b1=0.9, b2=0.999, schedule='constant', decay_every=0,
-              decay_factor=1.0):
+              decay_factor=1.0, clip_value=0.0):
+  """jaxsr/optim.py: adam, adabelief or rmsprop (b2 is its rho); clip_value > 0 clips gradients elementwise."""
   return ml_collections.ConfigDict(dict(name=name, learning_rate=learning_rate, b1=b1, b2=b2, schedule=schedule,
-                                        decay_every=decay_every, decay_factor=decay_factor))
+                                        decay_every=decay_every, decay_factor=decay_factor, clip_value=clip_value))
 
 
 def unknown_field(config, dotted):

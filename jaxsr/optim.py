@@ -2,7 +2,14 @@
 every network's current learning rate without knowing the schedule."""
 import optax
 
-OPTIMIZERS = {'adam': optax.adam, 'adabelief': optax.adabelief}
+def rmsprop(learning_rate, b1, b2):
+  """Keras's RMSprop: rho = b2 (the squared-gradient average, as Adam's b2), eps 1e-7 outside the square root, no
+  momentum (b1 unused)."""
+  del b1
+  return optax.rmsprop(learning_rate, decay=b2, eps=1e-7, eps_in_sqrt=False)
+
+
+OPTIMIZERS = {'adam': optax.adam, 'adabelief': optax.adabelief, 'rmsprop': rmsprop}
 SCHEDULES = ('constant', 'step')
 
 
@@ -14,8 +21,13 @@ def schedule(config):
 
 
 def make(config):
-  """An optax optimizer from a sub-config with name, learning_rate, b1, b2, schedule (+ decay_every/factor)."""
-  return optax.inject_hyperparams(OPTIMIZERS[config.name])(learning_rate=schedule(config), b1=config.b1, b2=config.b2)
+  """An optax optimizer from a sub-config with name, learning_rate, b1, b2, schedule (+ decay_every/factor), and
+  clip_value: gradients clipped elementwise to [-clip_value, clip_value] first (Keras `clipvalue`; 0: off)."""
+  def optimizer(learning_rate, b1, b2):
+    update = OPTIMIZERS[config.name](learning_rate, b1, b2)
+    clip = config.clip_value
+    return optax.chain(optax.clip(clip), update) if clip else update
+  return optax.inject_hyperparams(optimizer)(learning_rate=schedule(config), b1=config.b1, b2=config.b2)
 
 
 def learning_rate(opt_state):

@@ -1,3 +1,5 @@
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from PIL import Image
@@ -31,6 +33,13 @@ def test_paired_degradations_at_every_scale():
     np.testing.assert_array_equal(degradations.bicubic(face, None, scale), expected)
     block_means = face.reshape(64 // scale, scale, 64 // scale, scale, 3).mean((1, 3))
     np.testing.assert_allclose(degradations.area(face, None, scale), block_means, atol=1)  # PIL's fixed point
+  # tf.image.resize(bilinear) without antialiasing: half-pixel centres land between the 2 central pixels of a
+  # block of 4, so each LR pixel is the mean of the block's central 2x2 (jax.image.resize antialiases instead).
+  central = face.reshape(16, 4, 16, 4, 3)[:, 1:3, :, 1:3].astype(np.float64).mean((1, 3))
+  np.testing.assert_array_equal(degradations.bilinear(face, None, 4), np.round(central))
+  reference = jax.image.scale_and_translate(face.astype(np.float32), (16, 16, 3), (0, 1), jnp.asarray([0.25, 0.25]),
+                                            jnp.zeros(2), 'linear', antialias=False)
+  np.testing.assert_allclose(degradations.bilinear(face, None, 4), np.asarray(reference), atol=0.51)
   strengths = {degradations.blur_noise_jpeg(face, np.random.default_rng(i)).tobytes() for i in range(4)}
   assert len(strengths) == 4  # random strength: every draw differs
   with pytest.raises(ValueError, match='config.degradation'):

@@ -44,7 +44,7 @@ def test_the_loss_terms_each_config_names(data_dir):
   assert losses['srgan'] == {'mse': 1.0, 'adversarial': 1e-3}
   assert losses['srgan_face'] == {'mse': 1.0, 'dssim': 1.0, 'adversarial': 1e-3}
   assert losses['srez'] == {'lr_l1': 0.45, 'adversarial': 0.1}
-  assert losses['dcgan_sr'] == {'mse': 1.0, 'adversarial': 1e-3}
+  assert losses['dcgan_sr'] == {'mse': 0.8, 'adversarial': 0.2}  # the notebook's loss_weights
   face = tiny('srgan_face', data_dir)
   assert face.generator.optimizer.name == face.discriminator.optimizer.name == 'adabelief'
   srgan = load_config('srgan')

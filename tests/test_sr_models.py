@@ -9,7 +9,7 @@ from jaxsr.models.sr_generators import DCGANSRGenerator, SRResNet, SrezGenerator
 GENERATORS = {
     'srresnet': lambda scale: SRResNet(scale, blocks=2, features=16),
     'srez': lambda scale: SrezGenerator(scale, widths=(16,) * int(np.log2(scale)), blocks=1, head_features=8),
-    'dcgan': lambda scale: DCGANSRGenerator(scale, blocks=2, features=16),
+    'dcgan': lambda scale: DCGANSRGenerator(scale, widths=(16, 8)),
 }
 
 
@@ -63,8 +63,7 @@ def test_srez_convs_are_initialised_as_the_tensorflow_original():
   assert float(jnp.std(upsampling)) == pytest.approx(expected_std(upsampling, 1.0), rel=0.1)
 
 
-@pytest.mark.parametrize('units,head', [(discriminators.SRGAN_UNITS, 'dense'), (discriminators.SREZ_UNITS, 'mean'),
-                                        (discriminators.DCGAN_UNITS, 'mean')])
+@pytest.mark.parametrize('units,head', [(discriminators.SRGAN_UNITS, 'dense'), (discriminators.SREZ_UNITS, 'mean')])
 def test_conv_discriminators_give_one_logit_per_image(units, head):
   d = discriminators.ConvDiscriminator(units, head=head, first_norm=head == 'mean')
   x = jax.random.normal(jax.random.key(0), (3, 64, 64, 3))
@@ -75,3 +74,28 @@ def test_conv_discriminators_give_one_logit_per_image(units, head):
     assert variables['params']['Dense_0']['kernel'].shape == (4 * 4 * 512, 1024)
     assert 'ConvNormAct_0' not in variables['batch_stats']
     assert 'BatchNorm_0' in variables['batch_stats']['ConvNormAct_1']
+
+
+@pytest.mark.parametrize('bn_activations', [False, True])
+def test_dcgan_sr_networks_have_the_notebooks_parameter_counts(bn_activations):
+  # Super_Resolution_DCGAN.ipynb's model.summary(): Keras counts BatchNorm moving statistics as non-trainable.
+  def counts(module, x):
+    variables = jax.eval_shape(lambda: module.init(jax.random.key(0), x, train=False))
+    size = lambda tree: sum(int(np.prod(v.shape)) for v in jax.tree.leaves(tree))  # noqa: E731
+    return size(variables['params']), size(variables['params']) + size(variables['batch_stats'])
+
+  g = DCGANSRGenerator(bn_activations=bn_activations)
+  d = discriminators.DCGANSRDiscriminator(bn_activations=bn_activations)
+  assert counts(g, jnp.zeros((1, 32, 32, 3))) == (3_052_035, 3_057_539)
+  assert counts(d, jnp.zeros((1, 128, 128, 3))) == (3_036_481, 3_040_961)
+  out = jax.eval_shape(lambda: g.init_with_output(jax.random.key(0), jnp.zeros((2, 32, 32, 3)), train=False))[0]
+  assert out.shape == (2, 128, 128, 3)
+
+
+def test_the_notebooks_no_op_activations_are_a_switch():
+  x = jax.random.normal(jax.random.key(0), (2, 32, 32, 3))
+  g = DCGANSRGenerator(widths=(8, 8))
+  variables = g.init(jax.random.key(1), x, train=False)
+  as_run, described = (DCGANSRGenerator(widths=(8, 8), bn_activations=b).apply(variables, x, train=False)
+                       for b in (False, True))
+  assert not np.allclose(as_run, described)

@@ -52,7 +52,7 @@ def _procedural_example(args):
 
 
 class ProceduralFaces(tfds.core.GeneratorBasedBuilder):
-  """Procedural 64x64 faces; each with its true degradation and an unpaired real-LR face of another person.
+  """Procedural faces (64x64; 128x128 in `x128`); each with its true degradation and an unpaired real-LR face of another person.
 
   Features: `image` (HR face), `landmarks` (its five landmarks), `degraded` (the hidden degradation of this very
   face, for checking what H2L learned), `real_lr` (the hidden degradation of a different face: the unpaired
@@ -63,6 +63,8 @@ class ProceduralFaces(tfds.core.GeneratorBasedBuilder):
   BUILDER_CONFIGS = [
       ProceduralFacesConfig(name='default', description='50,000 train and 2,000 test faces.'),
       ProceduralFacesConfig(name='tiny', train_size=256, test_size=64, description='For tests and smoke runs.'),
+      ProceduralFacesConfig(name='x128', train_size=10_000, test_size=1_000, image_size=128,
+                            description='10,000 train and 1,000 test faces of 128x128 (32 -> 128 methods).'),
   ]
 
   def _info(self):

@@ -3,6 +3,8 @@
 - `bicubic`: PIL's antialiased bicubic resize (the support widens with the factor, like MATLAB's imresize), the
   usual synthetic pairs and the baseline every SR table compares against;
 - `area`: the mean of each scale x scale block (srez's input);
+- `bilinear`: bilinear without antialiasing (TensorFlow's `tf.image.resize` default; DCGAN-SR's input): for an
+  even factor, the mean of the central 2x2 pixels of each block;
 - `blur_noise_jpeg`: Gaussian blur, area downscale, Gaussian noise and JPEG, each of random strength. It is also
   the "unknown" degradation of the embedded dataset's real-LR companion: the H2L generator never sees it, it has
   to learn it from unpaired samples, and evaluation compares what it learned against it.
@@ -32,6 +34,28 @@ def area(image, rng=None, scale=4):
   return _resize(image, scale, Image.BOX)
 
 
+def _bilinear_weights(size, scale):
+  """(size // scale, size) weights of half-pixel-centred linear interpolation, no antialiasing."""
+  src = (np.arange(size // scale) + 0.5) * scale - 0.5
+  low = np.floor(src).astype(int)
+  frac = src - low
+  weights = np.zeros((size // scale, size))
+  weights[np.arange(len(src)), low] += 1.0 - frac
+  weights[np.arange(len(src)), np.minimum(low + 1, size - 1)] += frac
+  return weights
+
+
+def bilinear(image, rng=None, scale=4):
+  """tf.image.resize(image, size // scale, 'bilinear') with its default antialias=False, rounded to 8 bits."""
+  del rng
+  h, w = image.shape[:2]
+  if h % scale or w % scale:
+    raise ValueError(f'a {w}x{h} image does not downscale evenly by {scale}')
+  small = np.einsum('ih,jw,hwc->ijc', _bilinear_weights(h, scale), _bilinear_weights(w, scale),
+                    image.astype(np.float64))
+  return np.clip(np.round(small), 0, 255).astype(np.uint8)
+
+
 def blur_noise_jpeg(image, rng, scale=4):
   """Blur (sigma 0.6-1.8 px), area downscale by `scale`, Gaussian noise (2-10 / 255), JPEG (quality 30-80)."""
   blurred = np.asarray(Image.fromarray(image).filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.8))))
@@ -43,7 +67,7 @@ def blur_noise_jpeg(image, rng, scale=4):
   return np.asarray(Image.open(buffer).convert('RGB'))
 
 
-DEGRADATIONS = {'bicubic': bicubic, 'area': area, 'blur_noise_jpeg': blur_noise_jpeg}
+DEGRADATIONS = {'bicubic': bicubic, 'area': area, 'bilinear': bilinear, 'blur_noise_jpeg': blur_noise_jpeg}
 
 
 def get(name):

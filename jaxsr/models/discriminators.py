@@ -62,9 +62,37 @@ class ConvDiscriminator(nn.Module):
     raise ValueError(f"config.discriminator.head: unknown '{self.head}' (known: dense, mean)")
 
 
+class DCGANSRDiscriminator(nn.Module):
+  """The discriminator of DCGAN super-resolution (dwipddalal/Image-super-resolution-using-GANs,
+  Super_Resolution_DCGAN.ipynb), as the notebook ran it: conv3x3 64 + LeakyReLU(0.2); conv3x3 stride 2 + BN for
+  `widths` (64, 128, 256, 512); conv3x3 256 + BN; Dense 1024 at every position + BN; global average pool;
+  Dense 1 (a logit: the sigmoid is in the loss). Keras BatchNorm and Glorot-uniform kernels. 3,040,961 parameters
+  at 128x128 (3,036,481 trainable), as the notebook's summary.
+
+  `bn_activations=True` adds the LeakyReLUs after the conv BNs that the notebook writes as
+  `Activation(LeakyReLU(...))` but never adds to the model (what its README describes).
+  """
+  widths: Sequence[int] = (64, 128, 256, 512)
+  features: int = 256
+  dense_features: int = 1024
+  bn_activations: bool = False
+  dtype: layers.Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train):
+    glorot = nn.initializers.glorot_uniform()
+    act = layers.activation('leaky_relu')
+    x = act(nn.Conv(64, (3, 3), dtype=self.dtype, kernel_init=glorot)(x))
+    for width, stride in [(w, 2) for w in self.widths] + [(self.features, 1)]:
+      x = nn.Conv(width, (3, 3), (stride, stride), dtype=self.dtype, kernel_init=glorot)(x)
+      x = layers.keras_batch_norm(train, self.dtype)(x)
+      x = act(x) if self.bn_activations else x
+    x = layers.keras_batch_norm(train, self.dtype)(nn.Dense(self.dense_features, dtype=self.dtype, kernel_init=glorot)(x))
+    x = nn.Dense(1, dtype=self.dtype, kernel_init=glorot)(x.mean(axis=(1, 2)))
+    return x[:, 0].astype(jnp.float32)
+
+
 # SRGAN (Ledig et al. 2017, METHODS.md C): conv 64 without BN, then 7 conv-BN-LeakyReLU units, Dense 1024, Dense 1.
 SRGAN_UNITS = ((64, 3, 1), (64, 3, 2), (128, 3, 1), (128, 3, 2), (256, 3, 1), (256, 3, 2), (512, 3, 1), (512, 3, 2))
 # srez (METHODS.md B): 4 x (conv3x3 stride 2, BN, ReLU), conv3x3 512, 1x1 512, then the 1x1 conv to one logit map.
 SREZ_UNITS = ((64, 3, 2), (128, 3, 2), (256, 3, 2), (512, 3, 2), (512, 3, 1), (512, 1, 1))
-# DCGAN-SR (seed 004, METHODS.md D): stride-2 convs with BN and LeakyReLU; counts not given.
-DCGAN_UNITS = ((64, 3, 2), (128, 3, 2), (256, 3, 2), (512, 3, 2))

@@ -20,6 +20,11 @@ def batch_norm(train, dtype, name=None, momentum=0.9, epsilon=1e-5, use_scale=Tr
                       dtype=dtype, name=name)
 
 
+def keras_batch_norm(train, dtype, name=None):
+  """Keras BatchNormalization defaults: momentum 0.99, epsilon 1e-3."""
+  return batch_norm(train, dtype, name, momentum=0.99, epsilon=1e-3)
+
+
 def activation(name):
   """'relu', 'leaky_relu' (slope 0.2, as SRGAN and DCGAN use) or 'prelu' (a learned slope starting at 0.25, as
   PyTorch's nn.PReLU; call this inside a compact module so the slope becomes that module's parameter)."""
@@ -110,7 +115,7 @@ class PreActResBlock(nn.Module):
 
 
 class ResBlock(nn.Module):
-  """conv3x3, BN, act, conv3x3, BN, + x: SRResNet's block with PReLU (Ledig et al. 2017), DCGAN-SR's with LeakyReLU."""
+  """conv3x3, BN, act, conv3x3, BN, + x: SRResNet's block (Ledig et al., CVPR 2017), with PReLU."""
   features: int
   activation: str = 'prelu'
   dtype: Dtype = jnp.float32
