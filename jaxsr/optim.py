@@ -2,6 +2,7 @@
 every network's current learning rate without knowing the schedule."""
 import optax
 
+
 def rmsprop(learning_rate, b1, b2):
   """Keras's RMSprop: rho = b2 (the squared-gradient average, as Adam's b2), eps 1e-7 outside the square root, no
   momentum (b1 unused)."""

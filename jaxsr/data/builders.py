@@ -52,7 +52,8 @@ def _procedural_example(args):
 
 
 class ProceduralFaces(tfds.core.GeneratorBasedBuilder):
-  """Procedural faces (64x64; 128x128 in `x128`); each with its true degradation and an unpaired real-LR face of another person.
+  """Procedural faces (64x64; 128x128 in `x128`); each with its true degradation and an unpaired real-LR face of
+  another person.
 
   Features: `image` (HR face), `landmarks` (its five landmarks), `degraded` (the hidden degradation of this very
   face, for checking what H2L learned), `real_lr` (the hidden degradation of a different face: the unpaired

@@ -87,7 +87,8 @@ class DCGANSRDiscriminator(nn.Module):
       x = nn.Conv(width, (3, 3), (stride, stride), dtype=self.dtype, kernel_init=glorot)(x)
       x = layers.keras_batch_norm(train, self.dtype)(x)
       x = act(x) if self.bn_activations else x
-    x = layers.keras_batch_norm(train, self.dtype)(nn.Dense(self.dense_features, dtype=self.dtype, kernel_init=glorot)(x))
+    x = nn.Dense(self.dense_features, dtype=self.dtype, kernel_init=glorot)(x)  # at every position
+    x = layers.keras_batch_norm(train, self.dtype)(x)
     x = nn.Dense(1, dtype=self.dtype, kernel_init=glorot)(x.mean(axis=(1, 2)))
     return x[:, 0].astype(jnp.float32)
 
