@@ -1,4 +1,4 @@
-"""RefSR-VAE (Liu, Siu & Chan, IEEE Access 2019; METHODS.md E): x8 face SR (16 -> 128) guided by another photo of
+"""RefSR-VAE (Liu, Siu & Chan, IEEE Access 2019; Holmes-Alan/RefSR, RefSR_VAE.prototxt): x8 face SR (16 -> 128) guided by another photo of
 the same person; the encoder sees the bicubic-upsampled LR plus the reference, in training and at test time.
 
     python -m jaxsr.data.build identity_folder --path=../shared/data/celeba_ids --name=celeba_ids \\
@@ -7,8 +7,8 @@ the same person; the encoder sees the bicubic-upsampled LR plus the reference, i
     python -m jaxsr.main --config=configs/refsr_vae.py --workdir=runs/refsr_vae_x4 --config.scale=4
 
 Evaluation faces come from `eval_split` (val), their references from `reference_split` (train): another photo of
-the same person, fixed per face, and, as the control, a photo of someone else. VGGFace2 or the RefSR-Face dataset
-of seed 001 work the same way once arranged as <split>/<person>/<photo>. `:tiny` keeps the dataset (there is no
+the same person, fixed per face, and, as the control, a photo of someone else. VGGFace2 or the paper's RefSR-Face
+dataset work the same way once arranged as <split>/<person>/<photo>. `:tiny` keeps the dataset (there is no
 embedded identity dataset) and shrinks everything else.
 """
 from jaxsr import config_base

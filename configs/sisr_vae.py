@@ -1,4 +1,4 @@
-"""SISR-VAE (Liu, Siu & Chan, IEEE Access 2019; METHODS.md E): a conditional VAE for x8 face SR (16 -> 128) whose
+"""SISR-VAE (Liu, Siu & Chan, IEEE Access 2019; Holmes-Alan/RefSR, SISR_VAE.prototxt): a conditional VAE for x8 face SR (16 -> 128) whose
 encoder sees the LR and, in training, the HR face; at test time z is drawn from the prior N(0, 0.1^2).
 
     python -m jaxsr.data.build identity_folder --path=../shared/data/celeba_ids --name=celeba_ids \\
@@ -9,7 +9,8 @@ encoder sees the LR and, in training, the HR face; at test time z is drawn from 
 
 It reads only `image`, so any face dataset serves (--config.dataset=face_folder/<name> --config.eval_split=test).
 Without --config.vgg.weights (a VGG19 file from `python -m jaxsr.convert_vgg`) the perceptual term is off.
-Decided where the paper is silent: Adam at 1e-4, batch 16, the KL averaged over latent dimensions with weight 1.
+The loss is the prototxt's: L1 + 10 VGG + KL, each summed per face as Caffe does (jaxsr/methods/reference_vae.py).
+Decided where the paper and prototxt are silent (no solver file): Adam at 1e-4, batch 16.
 """
 from jaxsr import config_base
 

@@ -47,7 +47,7 @@ def paired_sr_config():
   c.loss = ml_collections.ConfigDict(dict(mse=1.0, l1=0.0, dssim=0.0, vgg=0.0, lr_l1=0.0, adversarial=0.0))
   c.gan_loss = 'bce'  # bce (sigmoid cross-entropy, non-saturating G) or hinge
   # VGG19 for the perceptual term: a .npz made by `python -m jaxsr.convert_vgg`; nothing is downloaded.
-  c.vgg = ml_collections.ConfigDict(dict(weights='', layer='conv5_4', pool='max'))
+  c.vgg = ml_collections.ConfigDict(dict(weights='', layer='conv5_4', pool='max', pre_activation=False))
   c.init_from = ''  # a run directory whose newest generator starts this run (SRGAN from SRResNet)
   return c
 
@@ -66,12 +66,15 @@ def reference_vae_config():
   c.num_steps = 100_000
   c.eval_border = 8  # px left out of PSNR/SSIM, as the paper measures
   c.diversity_samples = 4  # outputs with eps ~ N(0, 1) whose per-pixel std is the diversity
+  # The prototxts' weights on Caffe's sums (jaxsr/methods/reference_vae.py): per face, summed pixel L1 on [0, 1]
+  # images + 10 x summed L1 of conv5_4 features / 256 + the KL summed over latent dimensions.
   c.loss = ml_collections.ConfigDict(dict(l1=1.0, vgg=10.0, kl=1.0))
   c.prior_std = 0.1  # the KL term's prior N(0, prior_std^2); SISR-VAE samples from it at test time
   c.temperature = 1.0  # multiplies sigma at test time
-  c.vgg = ml_collections.ConfigDict(dict(weights='', layer='conv5_4', pool='avg'))
+  # conv5_4 before its ReLU (the prototxts stop at the conv), average pooling, Caffe VGG19 weights
+  c.vgg = ml_collections.ConfigDict(dict(weights='', layer='conv5_4', pool='avg', pre_activation=True))
   c.model = ml_collections.ConfigDict(dict(
-      encoder_widths=(128, 256, 512), features=64, head_features=(256, 128, 128), encoder_dense=(4096, 2048, 2048),
+      encoder_widths=(128, 256, 512), features=64, head_features=(256, 128, 128), encoder_dense=(4096, 2048),
       latent=1024, noise_dense=512, decoder_dense=(2048, 2048), decoder_channels=16, code_features=128,
       up_features=32, optimizer=optimizer('adam', 1e-4, b1=0.9, b2=0.999)))
   return c

@@ -26,13 +26,33 @@ def test_full_size_shapes(scale, hr_size, reference):
     jax.eval_shape(vae.ConditionalVAE(scale=16, reference=reference).init, jax.random.key(0), lr, guide)
 
 
-def test_kl_equals_its_closed_form():
+def test_kl_equals_the_prototxts_closed_form():
   mu = jnp.array([[0.1, -0.3]])
   sigma = jnp.array([[0.2, 0.05]])
-  expected = np.mean([np.log(0.1 / s) + (s ** 2 + m ** 2) / (2 * 0.1 ** 2) - 0.5
-                      for m, s in ((0.1, 0.2), (-0.3, 0.05))])
+  # RefSR_VAE.prototxt: kldiv = 50 mu^2 + 50 sd^2 - log(10 sd) - 0.5, per latent dimension
+  expected = [[50 * m ** 2 + 50 * s ** 2 - np.log(10 * s) - 0.5 for m, s in ((0.1, 0.2), (-0.3, 0.05))]]
   np.testing.assert_allclose(losses.gaussian_kl(mu, jnp.log(sigma), 0.1), expected, rtol=1e-5)
-  assert abs(float(losses.gaussian_kl(jnp.zeros((4, 8)), jnp.full((4, 8), np.log(0.1)), 0.1))) < 1e-6
+  assert float(jnp.abs(losses.gaussian_kl(jnp.zeros((4, 8)), jnp.full((4, 8), np.log(0.1)), 0.1)).max()) < 1e-6
+
+
+def test_the_loss_weighs_its_terms_as_caffes_sums(data_dir, tmp_path):
+  # Each face's pixel L1 (on [0, 1]), VGG L1 (/ 256) and KL are sums, so the terms weigh as their element counts.
+  params = vgg.VGG19().init(jax.random.key(0), jnp.zeros((1, 32, 32, 3)))['params']
+  vgg.save(tmp_path / 'vgg19.npz', params, 'caffe')
+  config = tiny('sisr_vae', data_dir)
+  config.vgg.weights = str(tmp_path / 'vgg19.npz')
+  method = methods.create(config)
+  hr = jax.random.uniform(jax.random.key(1), (2, 32, 32, 3), minval=-1, maxval=1)
+  sr = hr + 0.2
+  mu, log_sigma = jnp.full((2, 16), 0.1), jnp.full((2, 16), np.log(0.2))
+  total, terms = method.loss({'sr': sr, 'mu': mu, 'log_sigma': log_sigma}, hr, {'vgg': params})
+  np.testing.assert_allclose(terms['l1'], 32 * 32 * 3 * 0.1, rtol=1e-4)  # 0.2 on [-1, 1] is 0.1 on [0, 1]
+  np.testing.assert_allclose(terms['kl'], 16 * (50 * 0.01 + 50 * 0.04 - np.log(2.0) - 0.5), rtol=1e-5)
+  conv5_4 = lambda x: vgg.VGG19(pool='avg', preprocessing='caffe', pre_activation=True).apply(  # noqa: E731
+      {'params': params}, x)['conv5_4']
+  assert float(jnp.min(conv5_4(hr))) < 0  # before the ReLU
+  np.testing.assert_allclose(terms['vgg'], np.abs(conv5_4(sr) - conv5_4(hr)).sum() / 2 / 256, rtol=1e-4)
+  np.testing.assert_allclose(total, terms['l1'] + 10 * terms['vgg'] + terms['kl'], rtol=1e-5)
 
 
 def test_sample_has_the_requested_mean_and_scale():
@@ -66,7 +86,7 @@ def test_gradients_reach_encoder_latent_noise_and_decoder(reference):
 
   def loss(p):
     out = model.apply({'params': p}, lr, hr)
-    return losses.l1(out['sr'], hr) + losses.gaussian_kl(out['mu'], out['log_sigma'], 0.1)
+    return losses.l1(out['sr'], hr) + losses.gaussian_kl(out['mu'], out['log_sigma'], 0.1).mean()
 
   grads = jax.grad(loss)(params)
   for name in ('Trunk_0', 'latent', 'noise', 'UpProjection_0', 'UpProjection_1', 'Conv_0'):

@@ -1,10 +1,14 @@
-"""SISR-VAE and RefSR-VAE (Liu, Siu & Chan, IEEE Access 2019; METHODS.md E): conditional VAEs for face SR, the
-second guided by a photo of the same person (jaxsr/models/vae.py). One network, `vae`, trained on
+"""SISR-VAE and RefSR-VAE (Liu, Siu & Chan, "Reference Based Face Super-Resolution", IEEE Access 2019): conditional
+VAEs for face SR, the second guided by a photo of the same person (jaxsr/models/vae.py). One network, `vae`,
+trained on the loss of RefSR_VAE.prototxt / SISR_VAE.prototxt (Holmes-Alan/RefSR), whose Caffe `Reduction`s sum:
 
-  L = l1 * L1(SR, HR) + vgg * L1(phi(SR), phi(HR)) + kl * KL(N(mu, sigma^2) || N(0, prior_std^2))
+  L = l1 * sum |SR - HR| + vgg * sum |phi(SR) - phi(HR)| / 256 + kl * sum KL(N(mu, sigma^2) || N(0, prior_std^2))
 
-with phi VGG19's conv5_4 after average pooling (config.vgg; off, with a warning, without a weights file). No
-adversarial term. At test time z = mu + temperature * sigma * eps (SISR: mu = 0, sigma = prior_std).
+summed over each face's pixels ([0, 1] images), features and latent dimensions, then averaged over the batch (Caffe
+sums the batch too: a constant factor). The weights 1, 10, 1 are the prototxts'; the sums make the pixel term
+count 49,152 elements per 128x128 face, the VGG term 32,768 and the KL 1,024. phi is VGG19's conv5_4 before its
+ReLU, with average pooling (config.vgg; off, with a warning, without a weights file). No adversarial term. At test
+time z = mu + temperature * sigma * eps (SISR: mu = 0, sigma = prior_std).
 
 Evaluation, on 8-bit images: Y-channel PSNR and SSIM with an `eval_border` px border for the output, PIL bicubic
 and the x8 self-ensemble; for RefSR also with a reference photo of a different person (how much the right identity
@@ -86,13 +90,14 @@ class ConditionalVAE(base.Method):
   # The loss and the step.
 
   def loss(self, output, hr, frozen):
-    """The weighted terms of the module docstring; returns (total, {term: value})."""
+    """The weighted per-face sums of the module docstring; returns (total, {term: value})."""
     w = self.config.loss
-    terms = {'l1': losses.l1(output['sr'], hr),
-             'kl': losses.gaussian_kl(output['mu'], output['log_sigma'], self.config.prior_std)}
+    terms = {'l1': losses.sum_per_example(jnp.abs(output['sr'] - hr) / 2.0),  # / 2: on [0, 1] images
+             'kl': losses.sum_per_example(losses.gaussian_kl(output['mu'], output['log_sigma'],
+                                                             self.config.prior_std))}
     if self.vgg is not None:
-      features = lambda x: self.vgg.apply({'params': frozen['vgg']}, x)  # noqa: E731
-      terms['vgg'] = losses.feature_l1(features(output['sr']), features(hr))
+      features = lambda x: self.vgg.apply({'params': frozen['vgg']}, x)[self.config.vgg.layer]  # noqa: E731
+      terms['vgg'] = losses.sum_per_example(jnp.abs(features(output['sr']) - features(hr)) / 256.0)
     return sum(w[k] * v for k, v in terms.items()), terms
 
   def train_step(self, state, batch, rng):

@@ -1,18 +1,24 @@
-"""The conditional VAEs of Liu, Siu & Chan, "Reference Based Face Super-Resolution" (IEEE Access 2019; METHODS.md
-E, seed 001): SISR-VAE and RefSR-VAE. LR (N, h, w, 3) and a guide -> SR (N, h * scale, w * scale, 3).
+"""The conditional VAEs of Liu, Siu & Chan, "Reference Based Face Super-Resolution" (IEEE Access 2019): SISR-VAE
+and RefSR-VAE, as RefSR_VAE.prototxt and SISR_VAE.prototxt of Holmes-Alan/RefSR define them.
+LR (N, h, w, 3) and a guide -> SR (N, h * scale, w * scale, 3).
 
   LR-up  = bicubic x scale of LR
   trunk  : conv3x3 64 twice; log2(scale) x (conv6x6 stride 2 pad 2, conv3x3), ReLUs    -> features at the LR side
-  latent : conv3x3 256, 128, 128; Dense 4096, 2048, 2048; Dense -> mu, log sigma (1024 each)
-  code   : conv1x1 128, conv3x3 64 of the encoder input's features                       -> the "input code"
-  eps    : Dense 512, Dense 1024 of the flattened LR (ReLUs), normalised per sample      -> noise drawn from the LR
+  latent : conv3x3 256, 128, 128 (ReLUs); Dense 4096, 2048 (ReLUs); Dense 2 x 1024, split into mu, log sigma
+  code   : conv1x1 128, ReLU, conv3x3 64 (no ReLU) of the encoder input's features      -> the "input code"
+  eps    : Dense 512, Dense 1024 of the flattened LR-up (ReLUs), normalised per sample   -> noise drawn from the LR
   z      = mu + temperature * sigma * eps
-  decoder: Dense 2048, 2048, h * w * 16 of z (ReLUs) -> (h, w, 16); conv3x3 64, PReLU; + code (RefSR) or
-           concat code (SISR); log2(scale) up-projection units; conv3x3 3;  SR = LR-up + that residual
+  decoder: Dense 2048, 2048, h * w * 16 of z (ReLUs) -> (h, w, 16); conv3x3 64; RefSR: PReLU, + code; SISR:
+           concat code, PReLU; log2(scale) up-projection units; conv3x3 3;  SR = LR-up + that residual
 
-RefSR-VAE encodes LR-up + reference, in training and at test time. SISR-VAE encodes LR-up (the input code) and,
-in training, HR through the same trunk, the two feature maps concatenated for the latent head; at test time there
-is no HR, so mu = 0 and sigma = the prior's scale.
+RefSR-VAE encodes LR-up + reference, in training and at test time. SISR-VAE encodes LR-up (the input code, from the
+trunk's last conv before any ReLU) and, in training, HR through the same trunk, the two feature maps concatenated,
+then rectified, for the latent head; at test time there is no HR, so mu = 0 and sigma = the prior's scale.
+
+Kept different: the last latent layer starts at zero with log sigma's bias at log prior_std, so q(z | x) starts at
+the prior (the prototxt's Gaussian(0.01) start has sigma = 1: a KL of 47 nats per dimension while the encoder is
+random); the (h, w, 16) reshape is channel-last where Caffe's is channel-first (a fixed permutation of a dense
+layer's outputs); the SISR test-time sigma is prior_std x temperature where the deploy prototxt draws it at random.
 """
 import math
 
@@ -31,9 +37,11 @@ def sample(mu, log_sigma, eps, temperature=1.0):
 class UpProjection(nn.Module):
   """Up-projection unit of DBPN (Haris et al., CVPR 2018), x2, with the paper's 1x1 projections:
 
-    H0 = deconv(x);  L0 = conv(H0);  H1 = deconv(conv1x1(x) - L0);  out = conv1x1(H0) + H1
+    H0 = PReLU(deconv(x));  L0 = PReLU(conv(H0));  H1 = PReLU(deconv(conv1x1(x) - L0));
+    out = PReLU(conv1x1(H0) + H1)
 
-  deconv and conv are 6x6 stride 2 (pad 2), a PReLU after each.
+  deconv and conv are 6x6 stride 2 (pad 2); the 1x1 outputs have no PReLU of their own (the prototxts'
+  `local_output` and `local_conv1`).
   """
   features: int = 32
   dtype: layers.Dtype = jnp.float32
@@ -47,29 +55,32 @@ class UpProjection(nn.Module):
     conv1x1 = lambda: nn.Conv(self.features, (1, 1), dtype=self.dtype)  # noqa: E731
     h0 = prelu(deconv()(x))
     l0 = prelu(down(h0))
-    h1 = prelu(deconv()(prelu(conv1x1()(x)) - l0))
-    return prelu(conv1x1()(h0)) + h1
+    h1 = prelu(deconv()(conv1x1()(x) - l0))
+    return prelu(conv1x1()(h0) + h1)
 
 
 class Trunk(nn.Module):
-  """Image (N, H, W, 3) -> features (N, H / 2 ** len(widths), W / 2 ** len(widths), widths[-1])."""
+  """Image (N, H, W, 3) -> features (N, H / 2 ** len(widths), W / 2 ** len(widths), widths[-1]), a ReLU after
+  every conv but the last (SISR-VAE rectifies after concatenating; RefSR-VAE at once)."""
   widths: tuple[int, ...] = (128, 256, 512)
   features: int = 64
   dtype: layers.Dtype = jnp.float32
 
   @nn.compact
   def __call__(self, x):
-    conv = lambda f, k, s=1, p='SAME': nn.relu(nn.Conv(f, (k, k), (s, s), p, dtype=self.dtype)(x))  # noqa: E731
-    x = conv(self.features, 3)
-    x = conv(self.features, 3)
-    for width in self.widths:
-      x = conv(width, 6, 2, ((2, 2), (2, 2)))
-      x = conv(width, 3)
+    conv = lambda f, k, s=1, p='SAME': nn.Conv(f, (k, k), (s, s), p, dtype=self.dtype)  # noqa: E731
+    x = nn.relu(conv(self.features, 3)(x))
+    x = nn.relu(conv(self.features, 3)(x))
+    for i, width in enumerate(self.widths):
+      x = nn.relu(conv(width, 6, 2, ((2, 2), (2, 2)))(x))
+      x = conv(width, 3)(x)
+      x = x if i == len(self.widths) - 1 else nn.relu(x)
     return x
 
 
 class LatentHead(nn.Module):
-  """Encoder features -> (mu, log sigma) of q(z | x): three convs, then dense layers to the latent size."""
+  """Encoder features -> (mu, log sigma) of q(z | x): three convs, dense layers, then one dense layer of twice the
+  latent size split into mu and log sigma (the prototxts' ip3 and its Slice)."""
   conv_features: tuple[int, ...]
   dense_features: tuple[int, ...]
   latent: int
@@ -85,15 +96,17 @@ class LatentHead(nn.Module):
     x = x.reshape(x.shape[0], -1)
     for f in self.dense_features:
       x = nn.relu(nn.Dense(f, dtype=self.dtype)(x))
-    zeros, log_prior = nn.initializers.zeros, nn.initializers.constant(math.log(self.prior_std))
-    mu = nn.Dense(self.latent, dtype=self.dtype, kernel_init=zeros, name='mu')(x)
-    log_sigma = nn.Dense(self.latent, dtype=self.dtype, kernel_init=zeros, bias_init=log_prior, name='log_sigma')(x)
-    return mu.astype(jnp.float32), log_sigma.astype(jnp.float32)
+    bias = lambda key, shape, dtype: jnp.concatenate(  # noqa: E731
+        [jnp.zeros((self.latent,), dtype), jnp.full((self.latent,), math.log(self.prior_std), dtype)])
+    out = nn.Dense(2 * self.latent, dtype=self.dtype, kernel_init=nn.initializers.zeros, bias_init=bias,
+                   name='mu_log_sigma')(x).astype(jnp.float32)
+    return out[:, :self.latent], out[:, self.latent:]
 
 
 class NoiseFromLR(nn.Module):
-  """The paper's conditional sampling: eps is a function of the LR image, normalised per sample to zero mean and
-  unit variance, so z = mu + sigma * eps depends on what is being super-resolved rather than on a random draw."""
+  """The paper's conditional sampling: eps is a function of the LR image (the prototxts read the bicubic LR-up),
+  normalised per sample to zero mean and unit variance, so z = mu + sigma * eps depends on what is being
+  super-resolved rather than on a random draw."""
   hidden: int
   latent: int
   dtype: layers.Dtype = jnp.float32
@@ -139,32 +152,34 @@ class ConditionalVAE(nn.Module):
       raise ValueError('RefSR-VAE needs a reference photo')
     lr_up = jax.image.resize(lr.astype(jnp.float32), (n, h * self.scale, w * self.scale, c), 'bicubic')
     dense = lambda f, y: nn.relu(nn.Dense(f, dtype=self.dtype)(y))  # noqa: E731
-    conv = lambda f, k, y: nn.relu(nn.Conv(f, (k, k), dtype=self.dtype)(y))  # noqa: E731
+    conv = lambda f, k, y: nn.Conv(f, (k, k), dtype=self.dtype)(y)  # noqa: E731
+    prelu = lambda y: layers.activation('prelu')(y)  # noqa: E731
     # The latent head and the noise network run only in some modes, so they are named submodules: the layers
     # after them keep the same names whichever ran.
     trunk = Trunk(tuple(self.encoder_widths[-stages:]), self.features, self.dtype)
 
     source = lr_up + guide if self.reference else lr_up
     features = trunk(source.astype(self.dtype))
-    code = conv(self.features, 3, conv(self.code_features, 1, features))
+    features = nn.relu(features) if self.reference else features  # SISR's input code reads it unrectified
+    code = conv(self.features, 3, nn.relu(conv(self.code_features, 1, features)))
     if self.reference or guide is not None:
       if not self.reference:  # SISR training: the HR's features beside the LR's, through the same trunk
-        features = jnp.concatenate([features, trunk(guide.astype(self.dtype))], axis=-1)
+        features = nn.relu(jnp.concatenate([features, trunk(guide.astype(self.dtype))], axis=-1))
       mu, log_sigma = LatentHead(self.head_features, self.encoder_dense, self.latent, self.prior_std, self.dtype,
                                  name='latent')(features)
     else:
       mu = jnp.zeros((n, self.latent), jnp.float32)
       log_sigma = jnp.full((n, self.latent), math.log(self.prior_std), jnp.float32)
     if eps is None:
-      eps = NoiseFromLR(self.noise_dense, self.latent, self.dtype, name='noise')(lr)
+      eps = NoiseFromLR(self.noise_dense, self.latent, self.dtype, name='noise')(lr_up)
     z = sample(mu, log_sigma, eps, temperature)
 
     x = z.astype(self.dtype)
     for f in self.decoder_dense:
       x = dense(f, x)
     x = dense(h * w * self.decoder_channels, x).reshape(n, h, w, self.decoder_channels)
-    x = layers.activation('prelu')(nn.Conv(self.features, (3, 3), dtype=self.dtype)(x))
-    x = x + code if self.reference else jnp.concatenate([x, code], axis=-1)
+    x = nn.Conv(self.features, (3, 3), dtype=self.dtype)(x)
+    x = prelu(x) + code if self.reference else prelu(jnp.concatenate([x, code], axis=-1))
     for _ in range(stages):
       x = UpProjection(self.up_features, self.dtype)(x)
     residual = nn.Conv(3, (3, 3), dtype=self.dtype)(x).astype(jnp.float32)

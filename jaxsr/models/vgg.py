@@ -22,7 +22,8 @@ _CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68])
 
 
 class VGG19(nn.Module):
-  """Images in [-1, 1] (RGB) -> {layer: activations after ReLU} for each of `outputs`.
+  """Images in [-1, 1] (RGB) -> {layer: activations after ReLU (before it with `pre_activation`)} for each of
+  `outputs`.
 
   `pool` 'max' is the classifier's; 'avg' is what some perceptual losses use instead (smoother gradients,
   Gatys et al. 2016; RefSR-VAE). Layers past the deepest requested output are not computed.
@@ -30,6 +31,7 @@ class VGG19(nn.Module):
   outputs: tuple[str, ...] = ('conv5_4',)
   preprocessing: str = 'torch'
   pool: str = 'max'
+  pre_activation: bool = False
   dtype: jnp.dtype = jnp.float32
 
   @nn.compact
@@ -42,8 +44,11 @@ class VGG19(nn.Module):
       block, conv = (int(s) for s in name[4:].split('_'))
       if conv == 1 and block > 1:
         x = pool(x, (2, 2), strides=(2, 2))
-      x = nn.relu(nn.Conv(BLOCKS[block - 1], (3, 3), dtype=self.dtype, name=name)(x))
-      if name in self.outputs:
+      x = nn.Conv(BLOCKS[block - 1], (3, 3), dtype=self.dtype, name=name)(x)
+      if name in self.outputs and self.pre_activation:
+        features[name] = x.astype(jnp.float32)
+      x = nn.relu(x)
+      if name in self.outputs and not self.pre_activation:
         features[name] = x.astype(jnp.float32)
     return features
 
@@ -64,7 +69,7 @@ def from_config(c, dtype=jnp.float32):
   if c.layer not in LAYERS:
     raise ValueError(f"config.vgg.layer: unknown '{c.layer}'; VGG19 has {', '.join(LAYERS)}")
   params, preprocessing = load(c.weights, 'vgg.weights')
-  return VGG19((c.layer,), preprocessing, c.pool, dtype), params
+  return VGG19((c.layer,), preprocessing, c.pool, c.pre_activation, dtype), params
 
 
 def save(path, params, preprocessing):
