@@ -1,5 +1,6 @@
-"""RefSR-VAE (Liu, Siu & Chan, IEEE Access 2019; Holmes-Alan/RefSR, RefSR_VAE.prototxt): x8 face SR (16 -> 128) guided by another photo of
-the same person; the encoder sees the bicubic-upsampled LR plus the reference, in training and at test time.
+"""RefSR-VAE (Liu, Siu & Chan, IEEE Access 2019; Holmes-Alan/RefSR, RefSR_VAE.prototxt): x8 face SR (16 -> 128) guided
+by another photo of the same person; the encoder sees the bicubic-upsampled LR plus the reference, in training and
+at test time.
 
     python -m jaxsr.data.build identity_folder --path=../shared/data/celeba_ids --name=celeba_ids \\
         --crop=25,45,128,128                                   # <split>/<person>/<photo>: train and val here

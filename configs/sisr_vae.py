@@ -1,5 +1,6 @@
-"""SISR-VAE (Liu, Siu & Chan, IEEE Access 2019; Holmes-Alan/RefSR, SISR_VAE.prototxt): a conditional VAE for x8 face SR (16 -> 128) whose
-encoder sees the LR and, in training, the HR face; at test time z is drawn from the prior N(0, 0.1^2).
+"""SISR-VAE (Liu, Siu & Chan, IEEE Access 2019; Holmes-Alan/RefSR, SISR_VAE.prototxt): a conditional VAE for x8 face SR
+(16 -> 128) whose encoder sees the LR and, in training, the HR face; at test time z is drawn from the prior N(0,
+0.1^2).
 
     python -m jaxsr.data.build identity_folder --path=../shared/data/celeba_ids --name=celeba_ids \\
         --crop=25,45,128,128                                   # the centre 128x128 face of 178x218 CelebA photos
