@@ -1,8 +1,8 @@
-"""Learned degradation against bicubic on real low-resolution faces (Bulat et al., ECCV 2018; seed 000 sections 3-6).
+"""Learned degradation against bicubic on real low-resolution faces (Bulat et al., ECCV 2018).
 
-    python -m jaxsr.data.build face_folder --path=../shared/data/celeba_hr --name=celeba_hr --crop=12,22,64,64 \
+    python -m jaxsr.data.build face_folder --path=~/celeba_hr --name=celeba_hr --crop=12,22,64,64 \
         --test_fraction=0.06 --data_dir=/tmp/realdata      # 500 of its 597 test faces are the held-out HR set
-    python -m jaxsr.data.build lr_face_folder --path=../shared/data/wider_lr --name=wider --test_fraction=0.111 \
+    python -m jaxsr.data.build lr_face_folder --path=~/wider_lr --name=wider --test_fraction=0.111 \
         --data_dir=/tmp/realdata                          # its ~300 test faces are the held-out real LR set
     python benchmarks/degradation.py --data_dir=/tmp/realdata --steps=h2l:20000,l2h:20000,l2h_bicubic:20000
 

@@ -1,6 +1,6 @@
 """Trains the paired super-resolvers on one face dataset and compares them on held-out faces.
 
-    python -m jaxsr.data.build face_folder --path=../shared/data/celeba_hr --name=celeba_hr \
+    python -m jaxsr.data.build face_folder --path=~/celeba_hr --name=celeba_hr \
         --crop=12,22,64,64 --test_fraction=0.06 --data_dir=/tmp/realdata
     python benchmarks/paired_sr.py --data_dir=/tmp/realdata --dataset=face_folder/celeba_hr \
         --steps=srresnet:1200,srgan:300,srgan_face:300,srez:250,dcgan_sr:600 --workdir=runs/paired_sr

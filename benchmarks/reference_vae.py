@@ -1,6 +1,6 @@
-"""SISR-VAE against RefSR-VAE with the right and a wrong person's reference (Liu, Siu & Chan 2019; METHODS.md E).
+"""SISR-VAE against RefSR-VAE with the right and a wrong person's reference (Liu, Siu & Chan 2019).
 
-    python -m jaxsr.data.build identity_folder --path=../shared/data/celeba_ids --name=celeba_ids \
+    python -m jaxsr.data.build identity_folder --path=~/celeba_ids --name=celeba_ids \
         --crop=25,45,128,128 --data_dir=/tmp/realdata        # 200 people: 4,800 train and 600 val photos
     python benchmarks/reference_vae.py --data_dir=/tmp/realdata --steps=sisr_vae:20000,refsr_vae:20000
 

@@ -1,4 +1,4 @@
-"""Degradation learning, joint (Bulat et al., ECCV 2018; METHODS.md A): H2L + LR discriminator and L2H + HR
+"""Degradation learning, joint (Bulat et al., ECCV 2018): H2L + LR discriminator and L2H + HR
 discriminator, all four networks updated in one jitted step, L2H fed stop-gradient H2L outputs.
 
     python -m jaxsr.main --config=configs/degradation_sr.py --workdir=runs/degradation_sr

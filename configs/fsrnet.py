@@ -1,4 +1,4 @@
-"""FSRNet (Chen et al., CVPR 2018; METHODS.md A), the baseline of seed 000: coarse SR, fine encoder, a prior
+"""FSRNet (Chen et al., CVPR 2018), the baseline of Bulat et al. (ECCV 2018): coarse SR, fine encoder, a prior
 network of two stacked hourglasses predicting five landmark heatmaps, fine decoder; MSE on the coarse and fine
 outputs and on the heatmaps. `:gan` is FSRGAN: + 0.01 x adversarial (+ a VGG19 term when you give weights).
 

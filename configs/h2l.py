@@ -1,4 +1,4 @@
-"""High-to-Low degradation GAN (Bulat et al., ECCV 2018; METHODS.md A).
+"""High-to-Low degradation GAN (Bulat et al., ECCV 2018).
 
     python -m jaxsr.main --config=configs/h2l.py --workdir=runs/h2l
     python -m jaxsr.main --config=configs/h2l.py:tiny --workdir=runs/h2l_tiny   # seconds, for trying things

@@ -1,9 +1,9 @@
-"""Low-to-High, two-stage (Bulat et al., ECCV 2018; METHODS.md A): a trained H2L run, frozen, degrades HR faces
+"""Low-to-High, two-stage (Bulat et al., ECCV 2018): a trained H2L run, frozen, degrades HR faces
 on the fly into realistic LR inputs; L2H learns to undo that with pixel MSE plus the HR discriminator.
 
     python -m jaxsr.main --config=configs/h2l.py --workdir=runs/h2l
     python -m jaxsr.main --config=configs/l2h.py --workdir=runs/l2h --config.h2l_workdir=runs/h2l
-    ... --config.loss.adversarial=0     # pixel loss only (seed 000 section 4)
+    ... --config.loss.adversarial=0     # pixel loss only
 
 Every other field is configs/l2h_bicubic.py's.
 """

@@ -1,4 +1,4 @@
-"""Low-to-High (Bulat et al., ECCV 2018; METHODS.md A) trained on plain bicubic pairs: the ablation that shows
+"""Low-to-High (Bulat et al., ECCV 2018) trained on plain bicubic pairs: the ablation that shows
 why the learned degradation matters on real low-resolution faces. configs/l2h.py is the same network trained
 on the degradation an H2L run learned.
 

@@ -2,7 +2,7 @@
 by another photo of the same person; the encoder sees the bicubic-upsampled LR plus the reference, in training and
 at test time.
 
-    python -m jaxsr.data.build identity_folder --path=../shared/data/celeba_ids --name=celeba_ids \\
+    python -m jaxsr.data.build identity_folder --path=~/celeba_ids --name=celeba_ids \\
         --crop=25,45,128,128                                   # <split>/<person>/<photo>: train and val here
     python -m jaxsr.main --config=configs/refsr_vae.py --workdir=runs/refsr_vae
     python -m jaxsr.main --config=configs/refsr_vae.py --workdir=runs/refsr_vae_x4 --config.scale=4

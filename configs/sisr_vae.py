@@ -2,7 +2,7 @@
 (16 -> 128) whose encoder sees the LR and, in training, the HR face; at test time z is drawn from the prior N(0,
 0.1^2).
 
-    python -m jaxsr.data.build identity_folder --path=../shared/data/celeba_ids --name=celeba_ids \\
+    python -m jaxsr.data.build identity_folder --path=~/celeba_ids --name=celeba_ids \\
         --crop=25,45,128,128                                   # the centre 128x128 face of 178x218 CelebA photos
     python -m jaxsr.main --config=configs/sisr_vae.py --workdir=runs/sisr_vae
     python -m jaxsr.main --config=configs/sisr_vae.py --workdir=runs/sisr_vae_x4 --config.scale=4

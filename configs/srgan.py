@@ -1,4 +1,4 @@
-"""SRGAN (Ledig et al., CVPR 2017; METHODS.md C): SRResNet's generator, the SRGAN discriminator,
+"""SRGAN (Ledig et al., CVPR 2017): SRResNet's generator, the SRGAN discriminator,
 content + 1e-3 * -log D(G(x)), started from a trained SRResNet, lr 1e-4 then 1e-5 after 1e5 steps.
 
     python -m jaxsr.main --config=configs/srgan.py --workdir=runs/srgan --config.init_from=runs/srresnet

@@ -1,9 +1,9 @@
-"""The face SRGAN of seed 003 (METHODS.md C): SRGAN with AdaBelief (Zhuang et al. 2020) instead of Adam and a
-content loss of MSE + DSSIM, DSSIM = (1 - SSIM) / 2.
+"""The face SRGAN of Sada, Courbot & Popovic ("Single-Image Facial Super-Resolution Using GANs"): SRGAN with
+AdaBelief (Zhuang et al. 2020) instead of Adam and a content loss of MSE + DSSIM, DSSIM = (1 - SSIM) / 2.
 
     python -m jaxsr.main --config=configs/srgan_face.py --workdir=runs/srgan_face [--config.init_from=runs/srresnet]
 
-The seed gives neither term's weight: both are 1 (config.loss.mse, config.loss.dssim), the plain sum it names.
+The write-up gives neither term's weight: both are 1 (config.loss.mse, config.loss.dssim), the plain sum it names.
 """
 from jaxsr import config_base
 

@@ -1,4 +1,4 @@
-"""SRResNet (Ledig et al., CVPR 2017; METHODS.md C): pixel MSE, x4 (16 -> 64) by default.
+"""SRResNet (Ledig et al., CVPR 2017): pixel MSE, x4 (16 -> 64) by default.
 
     python -m jaxsr.main --config=configs/srresnet.py --workdir=runs/srresnet
     python -m jaxsr.main --config=configs/srresnet.py --workdir=runs/srresnet_x8 --config.scale=8   # 8 -> 64

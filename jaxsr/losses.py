@@ -15,7 +15,8 @@ def l1(x, y):
 
 
 def dssim(x, y):
-  """(1 - SSIM(x, y)) / 2 over RGB: the structural content term of the face SRGAN of seed 003."""
+  """(1 - SSIM(x, y)) / 2 over RGB: the structural content term of the face SRGAN of Sada, Courbot & Popovic
+  ("Single-Image Facial Super-Resolution Using GANs")."""
   return (1.0 - metrics.ssim(x, y)) / 2.0
 
 

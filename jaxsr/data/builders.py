@@ -260,7 +260,7 @@ class LrFaceFolder(FaceFolder):
 @dataclasses.dataclass
 class IdentityFolderConfig(FaceFolderConfig):
   """`path/<split>/<identity>/<photo>`: every subfolder of `path` is a split (CelebA identities, VGGFace2, the
-  RefSR-Face layout of seed 001). 128 px faces by default, the x8 reference-based methods' size."""
+  RefSR-Face layout of Liu, Siu & Chan). 128 px faces by default, the x8 reference-based methods' size."""
   image_size: int = 128
 
 

@@ -1,4 +1,4 @@
-"""From wild photos to the HR and LR face sets of Bulat et al. (ECCV 2018, seed 000 section 1).
+"""From wild photos to the HR and LR face sets of Bulat et al. (ECCV 2018).
 
     python -m jaxsr.data.prepare --photos=~/wild_photos --out=/tmp/wild --name=wild
 

@@ -1,5 +1,5 @@
-"""FSRNet and FSRGAN (Chen et al., CVPR 2018; METHODS.md A): face SR guided by facial priors the network predicts
-from its own coarse output (jaxsr/models/fsrnet.py). The baseline of seed 000.
+"""FSRNet and FSRGAN (Chen et al., CVPR 2018): face SR guided by facial priors the network predicts
+from its own coarse output (jaxsr/models/fsrnet.py). The baseline Bulat et al. (ECCV 2018) compare against.
 
   L_FSRNet = coarse * MSE(y_c, y) + mse * MSE(y_f, y) + prior * MSE(p, p_gt)        (all 1 in the paper)
   L_FSRGAN = L_FSRNet + vgg * perceptual(y_f, y) + adversarial * -log D(y_f)

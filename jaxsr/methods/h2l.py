@@ -1,4 +1,4 @@
-"""High-to-Low degradation GAN (Bulat, Yang, Tzimiropoulos, ECCV 2018; METHODS.md A).
+"""High-to-Low degradation GAN (Bulat, Yang, Tzimiropoulos, ECCV 2018).
 
 Learns to degrade: the generator maps an HR face and noise to a 16x16 face that an LR discriminator cannot tell
 from real low-resolution faces, which are unpaired with the HR ones.

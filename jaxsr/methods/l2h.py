@@ -1,4 +1,4 @@
-"""Low-to-High super-resolution of Bulat, Yang, Tzimiropoulos (ECCV 2018; METHODS.md A), trained on pairs whose
+"""Low-to-High super-resolution of Bulat, Yang, Tzimiropoulos (ECCV 2018), trained on pairs whose
 LR side comes from a learned degradation (`LowToHigh`: a trained, frozen High-to-Low network) or from bicubic
 downscaling (`LowToHighBicubic`: the ablation that shows why the learned degradation matters).
 
@@ -6,7 +6,7 @@ downscaling (`LowToHighBicubic`: the ablation that shows why the learned degrada
   L_D = mean(relu(1 - D_HR(hr))) + mean(relu(1 + D_HR(L2H(sg(lr)))))
 
 alpha and beta are config.loss.mse and config.loss.adversarial; adversarial = 0 drops the HR discriminator
-(seed 000 section 4: pixel loss only; section 5 adds it).
+(Bulat et al.'s L2H with the pixel loss only; their full model adds it).
 
 Real low-resolution faces have no ground truth, so evaluation adds, on the real LR test faces: LR consistency
 (PSNR of the bicubic downscale of each output against its input) and the sliced Wasserstein distance between the

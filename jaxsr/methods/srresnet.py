@@ -1,4 +1,5 @@
-"""SRResNet and SRGAN (Ledig et al., CVPR 2017; METHODS.md C), and the face SRGAN of seed 003 (a config).
+"""SRResNet and SRGAN (Ledig et al., CVPR 2017), and (a config) the face SRGAN of Sada, Courbot & Popovic
+("Single-Image Facial Super-Resolution Using GANs").
 
   SRResNet:  L_G = MSE(G(x), y)
   SRGAN:     L_G = content + 1e-3 * -log D(G(x)),  content = MSE(G(x), y) or MSE(phi_5,4(G(x)) / 12.75,

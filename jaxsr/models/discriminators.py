@@ -93,7 +93,8 @@ class DCGANSRDiscriminator(nn.Module):
     return x[:, 0].astype(jnp.float32)
 
 
-# SRGAN (Ledig et al. 2017, METHODS.md C): conv 64 without BN, then 7 conv-BN-LeakyReLU units, Dense 1024, Dense 1.
+# SRGAN (Ledig et al. 2017): conv 64 without BN, then 7 conv-BN-LeakyReLU units, Dense 1024, Dense 1.
 SRGAN_UNITS = ((64, 3, 1), (64, 3, 2), (128, 3, 1), (128, 3, 2), (256, 3, 1), (256, 3, 2), (512, 3, 1), (512, 3, 2))
-# srez (METHODS.md B): 4 x (conv3x3 stride 2, BN, ReLU), conv3x3 512, 1x1 512, then the 1x1 conv to one logit map.
+# srez (david-gpu/srez, srez_model.py): 4 x (conv3x3 stride 2, BN, ReLU), conv3x3 512, 1x1 512, then the 1x1
+# conv to one logit map.
 SREZ_UNITS = ((64, 3, 2), (128, 3, 2), (256, 3, 2), (512, 3, 2), (512, 3, 1), (512, 1, 1))

@@ -1,5 +1,5 @@
 """FSRNet (Chen, Tai, Liu, Shen, Yang: "FSRNet: End-to-End Learning Face Super-Resolution with Facial Priors",
-CVPR 2018; METHODS.md A, the baseline of seed 000): LR (N, h, w, 3) -> coarse SR, fine SR and landmark heatmaps.
+CVPR 2018; the baseline of Bulat et al., ECCV 2018): LR (N, h, w, 3) -> coarse SR, fine SR and landmark heatmaps.
 
   coarse SR net: bicubic x scale, conv3x3, `coarse_blocks` residual blocks, conv3x3 3        -> y_c (H x W)
   fine SR encoder: conv3x3 stride 2 on y_c, `encoder_blocks` residual blocks, conv3x3       -> f (H/2)

@@ -17,7 +17,7 @@ def upsampling_stages(scale):
 
 
 class SRResNet(nn.Module):
-  """Ledig et al. (CVPR 2017), METHODS.md C; also SRGAN's generator.
+  """Ledig et al. (CVPR 2017); also SRGAN's generator.
 
   conv9x9 64, PReLU; `blocks` x (conv3x3, BN, PReLU, conv3x3, BN, + x); conv3x3, BN, + long skip;
   log2(scale) x (conv3x3 256, pixel shuffle x2, PReLU); conv9x9 3, tanh.
