@@ -6,8 +6,8 @@ discriminator, L2H and its HR discriminator, all four updated in one jitted step
 
 yoon28/unpaired_face_sr (yoon_train.py) orders a step as both discriminators, then G_H2L, then G_L2H; the order
 here gives the same result, since D_HR and G_L2H see the H2L output from before the H2L update, which neither of
-the first two touch. The H2L half reads the top-level fields as configs/h2l.py does; the L2H half reads config.l2h (generator,
-discriminator, loss, gan_loss as configs/l2h_bicubic.py).
+the first two touch. The H2L half reads the top-level fields as configs/h2l.py does; the L2H half reads config.l2h
+(generator, discriminator, loss, gan_loss as configs/l2h_bicubic.py).
 """
 import jax
 
