@@ -15,8 +15,12 @@ build the dataset with landmarks (detected by MTCNN or read from a CelebA-style 
     python -m jaxsr.main --config=configs/fsrnet.py --config.dataset=face_folder/faces \
         --config.eval_dataset=face_folder/faces
 
+FSRGAN's discriminator is conditional, as the paper's (Eq. 5): SRGAN's network on the face beside the
+bicubic-upsampled LR (`conditional_discriminator`). Evaluation adds `fsrnet_protocol/psnr_y|ssim_y`: Y truncated
+to 8 bits, no border, as the paper measures (the `psnr_y`/`ssim_y` columns crop `scale` px, as SRGAN's tables).
 Deviations, decided where the paper is silent or needs what cannot ship: Adam (the paper trains with RMSprop at
-2.5e-4); no parsing maps (no dataset here has them); FSRGAN's discriminator is SRGAN's.
+2.5e-4); no parsing maps (no dataset here has them); the discriminator's layers are SRGAN's (the paper names
+none).
 """
 from jaxsr import config_base
 from jaxsr.models import discriminators
@@ -29,6 +33,7 @@ def get_config(arg=''):
   c.batch_size = 16  # the paper used 14; 16 splits over 1, 2, 4 and 8 devices
   c.landmarks_feature = 'landmarks'  # (5, 2) pixel (x, y) per face; the prior term's targets
   c.prior_sigma = 1.0  # std in px of the target heatmaps, at the priors' resolution (half the HR side)
+  c.conditional_discriminator = True  # FSRGAN's C(image, bicubic LR-up); False: D sees the image alone
   c.loss.update(mse=1.0, coarse=1.0, prior=1.0)
   opt = config_base.optimizer('adam', 2.5e-4, b1=0.9, b2=0.999)
   c.generator = dict(features=64, prior_features=128, coarse_blocks=3, encoder_blocks=12, prior_blocks=3,

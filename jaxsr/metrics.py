@@ -27,9 +27,15 @@ def crop_border(x, border):
   return x[:, border:x.shape[1] - border, border:x.shape[2] - border] if border else x
 
 
-def psnr_y(x, y, border=0):
-  """PSNR of the Y channel (peak 1) after cropping `border` pixels."""
-  x, y = crop_border(luma(x), border), crop_border(luma(y), border)
+def luma_8bit(x):
+  """`luma` truncated to 8 bits (an integer Y image, as some papers' evaluation code stores it; FSRNet's)."""
+  return jnp.floor(luma(x) * 255.0) / 255.0
+
+
+def psnr_y(x, y, border=0, truncate=False):
+  """PSNR of the Y channel (peak 1) after cropping `border` pixels; `truncate`: of `luma_8bit`."""
+  to_y = luma_8bit if truncate else luma
+  x, y = crop_border(to_y(x), border), crop_border(to_y(y), border)
   mse = jnp.mean(jnp.square(x - y), axis=(1, 2, 3))
   return jnp.mean(10.0 * jnp.log10(1.0 / jnp.maximum(mse, 1e-10)))
 
@@ -63,9 +69,10 @@ def ssim(x, y):
   return jnp.mean(_ssim_per_image((_f32(x) + 1.0) / 2.0, (_f32(y) + 1.0) / 2.0, 1.0))
 
 
-def ssim_y(x, y, border=0):
-  """SSIM of the Y channel (data range 1) after cropping `border` pixels."""
-  return jnp.mean(_ssim_per_image(crop_border(luma(x), border), crop_border(luma(y), border), 1.0))
+def ssim_y(x, y, border=0, truncate=False):
+  """SSIM of the Y channel (data range 1) after cropping `border` pixels; `truncate`: of `luma_8bit`."""
+  to_y = luma_8bit if truncate else luma
+  return jnp.mean(_ssim_per_image(crop_border(to_y(x), border), crop_border(to_y(y), border), 1.0))
 
 
 def quantize(x):

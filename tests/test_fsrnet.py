@@ -137,6 +137,24 @@ def test_fsrgan_step_trains_both_networks_and_the_prior_loss_falls(data_dir):
   outputs, scalars = jax.jit(method.evaluate)(state, method.eval_data(data_dir), jax.random.key(0))
   assert list(outputs) == sorted(method.eval_columns)
   assert np.isfinite(scalars['landmarks/nme']) and np.isfinite(scalars['psnr/coarse'])
+  # The paper's protocol (Y truncated to 8 bits, no border) is reported beside ours (Y unrounded, scale px border).
+  assert scalars['fsrnet_protocol/psnr_y/output'] != scalars['psnr_y/output']
+  assert np.isfinite(scalars['fsrnet_protocol/ssim_y/bicubic'])
+
+
+def test_fsrgans_discriminator_judges_the_face_beside_its_lr_input(data_dir):
+  config = tiny('fsrnet', data_dir)
+  config.loss.adversarial = 0.01
+  method, state, batch, *_ = setup(config)
+  d = state.nets['discriminator']
+  assert d.params['ConvNormAct_0']['Conv_0']['kernel'].shape[2] == 6  # RGB face + RGB bicubic LR-up
+  hr = jnp.asarray(batch['hr'], jnp.float32) / 127.5 - 1
+  lr = jnp.asarray(batch['lr'], jnp.float32) / 127.5 - 1
+  logits = lambda cond: d(method.discriminator_input(hr, cond), train=False)  # noqa: E731
+  assert float(jnp.abs(logits(lr) - logits(jnp.flip(lr, 0))).max()) > 1e-4  # the same faces, other inputs
+  config.conditional_discriminator = False
+  method, state, *_ = setup(config)
+  assert state.nets['discriminator'].params['ConvNormAct_0']['Conv_0']['kernel'].shape[2] == 3
 
 
 def test_missing_landmarks_are_named(photo_folder, tmp_path, data_dir):

@@ -2,13 +2,17 @@
 from its own coarse output (jaxsr/models/fsrnet.py). The baseline Bulat et al. (ECCV 2018) compare against.
 
   L_FSRNet = coarse * MSE(y_c, y) + mse * MSE(y_f, y) + prior * MSE(p, p_gt)        (all 1 in the paper)
-  L_FSRGAN = L_FSRNet + vgg * perceptual(y_f, y) + adversarial * -log D(y_f)
+  L_FSRGAN = L_FSRNet + vgg * perceptual(y_f, y) + adversarial * -log C(y_f, x)
+
+FSRGAN's discriminator C is conditional (Chen et al., Eq. 5): it sees the image beside x, the bicubic-upsampled LR
+input, so it judges whether a face fits its input and not only whether it looks real (`conditional_discriminator`).
 
 y_c and y_f are the coarse and fine outputs, p the landmark heatmaps of every hourglass stack (intermediate
 supervision), p_gt Gaussians of std `prior_sigma` px, at the priors' resolution (half the HR side), centred on the
 five landmarks of the training face (dataset feature `landmarks_feature`; `python -m jaxsr.data.build face_folder
 --landmarks=mtcnn` detects them while building a dataset of your own faces).
 """
+import jax
 import jax.numpy as jnp
 
 from jaxsr import images, losses, metrics
@@ -70,6 +74,13 @@ class FSRNet(PairedSR):
   def sr_image(self, output):
     return output['fine']
 
+  def discriminator_input(self, image, lr):
+    """C(image, x): the image beside the bicubic-upsampled LR, when config.conditional_discriminator."""
+    if not self.config.conditional_discriminator:
+      return image
+    n, size = image.shape[0], self.config.image_size
+    return jnp.concatenate([image, jax.image.resize(lr, (n, size, size, lr.shape[-1]), 'bicubic')], axis=-1)
+
   def _landmarks_key(self):
     return self.config.landmarks_feature if self.config.loss.prior else None
 
@@ -104,8 +115,13 @@ class FSRNet(PairedSR):
     return loss, {**terms, 'loss': loss}
 
   def evaluate(self, state, batch, rng):
-    """The paired SR metrics of the fine output, PSNR of the coarse one, and with landmarks their NME."""
+    """The paired SR metrics of the fine output, PSNR of the coarse one, with landmarks their NME, and under
+    `fsrnet_protocol/` PSNR and SSIM as the paper measures them: Y truncated to 8 bits, no border crop."""
     outputs, scalars = super().evaluate(state, batch, rng)
+    for name in ('output', 'bicubic'):
+      x, y = outputs[name], outputs['HR']
+      scalars[f'fsrnet_protocol/psnr_y/{name}'] = metrics.psnr_y(x, y, truncate=True)
+      scalars[f'fsrnet_protocol/ssim_y/{name}'] = metrics.ssim_y(x, y, truncate=True)
     full = state.nets['generator'](images.to_float(batch['lr']), train=False)
     hr, size = images.to_float(batch['hr']), self.config.image_size
     scalars['psnr/coarse'] = metrics.psnr(jnp.clip(full['coarse'], -1, 1), hr)

@@ -62,6 +62,11 @@ class PairedSR(base.Method):
     del rng, train
     return lr
 
+  def discriminator_input(self, image, lr):
+    """What D sees of an HR or SR face; FSRGAN's conditional D adds the LR."""
+    del lr
+    return image
+
   def sr_image(self, output):
     """The super-resolved image among the generator's outputs: what D judges and `upscale` returns."""
     return output
@@ -86,7 +91,7 @@ class PairedSR(base.Method):
     nets = {'generator': base.Network.create(self.generator, optim.make(c.generator.optimizer), g_rng, lr)}
     if self.discriminator is not None:
       nets['discriminator'] = base.Network.create(self.discriminator, optim.make(c.discriminator.optimizer), d_rng,
-                                                  images.to_float(batch['hr']))
+                                                  self.discriminator_input(images.to_float(batch['hr']), lr))
     return nets
 
   def load_pretrained(self, state):
@@ -130,7 +135,7 @@ class PairedSR(base.Method):
     content, terms = self.content_loss(sr, hr, lr, frozen)
     loss = content
     if d is not None:
-      terms['adversarial'] = self.g_adversarial(d(sr, train=True)[0])  # D's state is not kept: G's step
+      terms['adversarial'] = self.g_adversarial(d(self.discriminator_input(sr, lr), train=True)[0])  # G's step
       loss = loss + self.config.loss.adversarial * terms['adversarial']
     return loss, {'loss': loss, **terms}
 
@@ -165,8 +170,9 @@ class PairedSR(base.Method):
       grads, (g_state, g_metrics) = jax.grad(loss, has_aux=True)(g.params)
       return {'generator': g.update(grads, g_state)}, base.prefixed('generator', g_metrics)
     g, d, _, g_metrics, d_metrics = gan.adversarial_update(
-        g, (x,), nets['discriminator'], hr, lambda output, d: self.generator_loss(output, hr, lr, frozen, d, targets),
-        self.d_loss, self.sr_image, self.simultaneous_update)
+        g, (x,), nets['discriminator'], self.discriminator_input(hr, lr),
+        lambda output, d: self.generator_loss(output, hr, lr, frozen, d, targets), self.d_loss,
+        lambda output: self.discriminator_input(self.sr_image(output), lr), self.simultaneous_update)
     return ({'generator': g, 'discriminator': d},
             {**base.prefixed('generator', g_metrics), **base.prefixed('discriminator', d_metrics)})
 
