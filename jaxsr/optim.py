@@ -24,11 +24,15 @@ def schedule(config):
 def make(config):
   """An optax optimizer from a sub-config with name, learning_rate, b1, b2, schedule (+ decay_every/factor), and
   clip_value: gradients clipped elementwise to [-clip_value, clip_value] first (Keras `clipvalue`; 0: off)."""
-  def optimizer(learning_rate, b1, b2):
-    update = OPTIMIZERS[config.name](learning_rate, b1, b2)
-    clip = config.clip_value
-    return optax.chain(optax.clip(clip), update) if clip else update
-  return optax.inject_hyperparams(optimizer)(learning_rate=schedule(config), b1=config.b1, b2=config.b2)
+  update = OPTIMIZERS[config.name]
+  clip = config.get('clip_value', 0.0)  # runs recorded before the field existed did not clip
+
+  def clipped(learning_rate, b1, b2):
+    return optax.chain(optax.clip(clip), update(learning_rate, b1, b2))
+
+  # Without clipping, the bare optimizer: its state (and so every earlier checkpoint) keeps its structure.
+  factory = clipped if clip else update
+  return optax.inject_hyperparams(factory)(learning_rate=schedule(config), b1=config.b1, b2=config.b2)
 
 
 def learning_rate(opt_state):

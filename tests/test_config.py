@@ -1,9 +1,11 @@
+import jax.numpy as jnp
+import numpy as np
 import pytest
 from absl import flags
 from ml_collections import config_flags
 
 from conftest import REPO, load_config
-from jaxsr import config_base
+from jaxsr import config_base, optim
 
 
 def parse(*overrides):
@@ -64,3 +66,16 @@ def test_every_config_and_its_tiny_variant_validate(path):
     assert c.method and c.num_steps > 0
   with pytest.raises(ValueError, match='unknown variant'):
     load_config(path.stem, 'huge')
+
+
+def test_rmsprop_clips_gradient_values_and_adams_state_keeps_its_structure():
+  adam = optim.make(config_base.optimizer('adam', 1e-3))
+  assert {'eps', 'eps_root'} <= set(adam.init({'w': jnp.zeros(3)}).hyperparams)  # earlier checkpoints restore
+  params = {'w': jnp.zeros(2)}
+  for clip, equal in ((1.0, True), (0.0, False)):
+    rmsprop = optim.make(config_base.optimizer('rmsprop', 0.1, b2=0.9, clip_value=clip))
+    state = rmsprop.init(params)
+    _, state = rmsprop.update({'w': jnp.array([100.0, 0.5])}, state, params)  # clipped to (1, 0.5)
+    updates, _ = rmsprop.update({'w': jnp.array([1.0, 0.5])}, state, params)
+    # with clipping both coordinates saw the same history up to scale, so they step alike
+    assert np.isclose(updates['w'][0], updates['w'][1], rtol=1e-3) == equal

@@ -76,7 +76,7 @@ class FSRNet(PairedSR):
 
   def discriminator_input(self, image, lr):
     """C(image, x): the image beside the bicubic-upsampled LR, when config.conditional_discriminator."""
-    if not self.config.conditional_discriminator:
+    if not self.config.get('conditional_discriminator', False):  # runs recorded before it existed: no
       return image
     n, size = image.shape[0], self.config.image_size
     return jnp.concatenate([image, jax.image.resize(lr, (n, size, size, lr.shape[-1]), 'bicubic')], axis=-1)
