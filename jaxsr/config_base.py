@@ -33,6 +33,9 @@ def base_config():
   c.precision = 'float32'  # computation dtype; parameters and optimizer states stay float32
   c.data_threads = 4
   c.steps_in_flight = 2  # steps dispatched ahead of the host; a stop request waits for at most these to end
+  # Stop (evaluate, checkpoint) at the first log step after this many minutes of this start; 0: num_steps only.
+  # For a fixed time on a shared GPU or before a cluster's time limit; the same command resumes.
+  c.train_minutes = 0.0
   return c
 
 
@@ -151,6 +154,7 @@ def validate(config, device_count):
   for field in ('log_every', 'eval_every', 'checkpoint_every', 'keep_checkpoints', 'eval_size', 'scale',
                 'data_threads', 'steps_in_flight'):
     _check(c[field] > 0, field, f'must be positive, got {c[field]}')
+  _check(c.get('train_minutes', 0.0) >= 0, 'train_minutes', f'must be 0 (off) or positive, got {c.get("train_minutes")}')
   _check(c.precision in PRECISIONS, 'precision', f"must be one of {PRECISIONS}, got '{c.precision}'")
   _check(c.image_size % c.scale == 0, 'image_size', f'{c.image_size} is not a multiple of scale={c.scale}')
   for field, o in _optimizers(c):

@@ -10,6 +10,7 @@ import jax
 import numpy as np
 import tqdm
 from absl import logging
+from jax.experimental import multihost_utils
 
 from jaxsr import checkpointing, config_base, images, methods, optim, parallel, preemption, run_record, summary
 from jaxsr.data import pipeline
@@ -93,6 +94,7 @@ def train_and_evaluate(config, workdir, devices=None):
 
   timer = _Timer()
   stop = preemption.StopRequest()
+  deadline = time.monotonic() + 60.0 * config.train_minutes if config.get('train_minutes', 0.0) else None
   try:
     for step in range(start + 1, config.num_steps + 1):
       state, metrics = train_step(state, parallel.global_batch(next(data), mesh))
@@ -103,7 +105,8 @@ def train_and_evaluate(config, workdir, devices=None):
         timer.first_step_done(step, state)
       progress.update()
       stopping = stop.requested(step)
-      last = step == config.num_steps
+      out_of_time = deadline is not None and step % config.log_every == 0 and _all_agree(time.monotonic() > deadline)
+      last = step == config.num_steps or out_of_time
 
       if step % config.log_every == 0 or last:
         scalars = {**flush(), **timer.rates(step, config.batch_size)}
@@ -124,12 +127,23 @@ def train_and_evaluate(config, workdir, devices=None):
         logging.warning('Stopped at step %d on %s; the checkpoint is saved and the same command resumes the run.',
                         step, stop.signal)
         break
+      if out_of_time:
+        logging.info('Stopped at step %d: config.train_minutes=%g have passed; the same command resumes the run.',
+                     step, config.train_minutes)
+        break
   finally:
     stop.close()
     progress.close()
     checkpoints.close()
     writer.close()
   return state
+
+
+def _all_agree(flag):
+  """Process 0's `flag` on every process, so that all stop at the same step (their clocks differ)."""
+  if jax.process_count() == 1:
+    return bool(flag)
+  return bool(multihost_utils.broadcast_one_to_all(np.int32(flag)))
 
 
 def init_state(method, mesh, seed, batch, pretrained=True):
