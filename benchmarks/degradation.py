@@ -39,6 +39,8 @@ _DIVISOR = flags.DEFINE_integer('width_divisor', 1, 'Divide every network width 
 _HR_SIZE = flags.DEFINE_integer('hr_size', 500, 'Held-out HR faces measured.')
 _LR_SIZE = flags.DEFINE_integer('lr_size', 300, 'Held-out real LR faces measured (at most the test split).')
 _WORKDIR = flags.DEFINE_string('workdir', 'runs/degradation', 'One run directory per config under it.')
+_MINUTES = flags.DEFINE_float('train_minutes', 0.0, 'Also stop each run after this many minutes (config.'
+                              'train_minutes); the table gives the steps it reached.')
 _RESULTS = flags.DEFINE_string('results', str(REPO / 'benchmarks' / 'RESULTS.md'), 'Markdown file to append to.')
 WIDTH_FIELDS = ('widths', 'up_widths', 'head_features', 'dense_features')
 
@@ -47,7 +49,8 @@ def run_config(name, steps, workdir):
   c = config_base.sibling_config(REPO / 'configs' / 'x.py', name)
   c.update(dataset=_HR.value, eval_dataset=_HR.value, lr_dataset=_LR.value, lr_feature='image',
            data_dir=_DATA_DIR.value, batch_size=_BATCH.value, num_steps=steps, log_every=100,
-           eval_every=max(steps // 4, 1), checkpoint_every=max(steps // 4, 1), eval_size=64)
+           eval_every=max(steps // 4, 1), checkpoint_every=max(steps // 4, 1), eval_size=64,
+           train_minutes=_MINUTES.value)
   if name == 'l2h':
     c.h2l_workdir = str(workdir / 'h2l')
   common.narrower(c, _DIVISOR.value, WIDTH_FIELDS)
@@ -84,7 +87,7 @@ def main(argv):
     config = run_config(name, int(steps), workdir)
     start = time.perf_counter()
     state = train.train_and_evaluate(config, workdir / name)
-    minutes = f'{(time.perf_counter() - start) / 60:.1f}'
+    minutes, steps = f'{(time.perf_counter() - start) / 60:.1f}', int(state.step)
     if name == 'h2l':
       rows[name] = (steps, minutes, None)
       continue

@@ -31,6 +31,8 @@ _STEPS = flags.DEFINE_list('steps', ['srresnet:1200', 'srgan:300', 'srgan_face:3
                            'method config:steps, in training order (SRGANs after srresnet).')
 _EVAL_SIZE = flags.DEFINE_integer('eval_size', 500, 'Held-out faces measured.')
 _WORKDIR = flags.DEFINE_string('workdir', 'runs/paired_sr', 'One run directory per method under it.')
+_MINUTES = flags.DEFINE_float('train_minutes', 0.0, 'Also stop each run after this many minutes (config.'
+                              'train_minutes); the table gives the steps it reached.')
 _RESULTS = flags.DEFINE_string('results', str(REPO / 'benchmarks' / 'RESULTS.md'), 'Markdown file to append to.')
 METRICS = ('psnr_y', 'ssim_y', 'psnr', 'ssim')
 
@@ -38,7 +40,7 @@ METRICS = ('psnr_y', 'ssim_y', 'psnr', 'ssim')
 def method_config(name, steps, workdir):
   c = config_base.sibling_config(REPO / 'configs' / 'x.py', name)
   c.update(dataset=_DATASET.value, eval_dataset=_DATASET.value, data_dir=_DATA_DIR.value, num_steps=steps,
-           log_every=50, eval_every=steps, checkpoint_every=steps)
+           log_every=50, eval_every=steps, checkpoint_every=steps, train_minutes=_MINUTES.value)
   if c.method == 'srgan':
     c.init_from = str(workdir / 'srresnet')
   return c
@@ -55,7 +57,7 @@ def main(argv):
     name, steps = entry.split(':')
     config = method_config(name, int(steps), workdir)
     start = time.perf_counter()
-    train.train_and_evaluate(config, workdir / name)
+    steps = int(train.train_and_evaluate(config, workdir / name).step)
     minutes = (time.perf_counter() - start) / 60
     method = methods.create(config)  # the final state, restored from its last checkpoint
     state = train.init_state(method, mesh, config.seed, {k: v[:1] for k, v in eval_set.items()})

@@ -19,18 +19,12 @@ BATCH_SIZES=${BATCH_SIZES:-32,256}
 PRECISIONS=${PRECISIONS:-float32,bfloat16}
 STEPS=${STEPS:-20}
 VARIANT=${VARIANT:-}
-PYTHON=${PYTHON:-python3}
 RESULTS=${RESULTS:-${OUT:+$OUT/RESULTS.md}}
 RESULTS=${RESULTS:-benchmarks/RESULTS.md}
-export TFDS_DATA_DIR=${TFDS_DATA_DIR:-/tmp/tfds} PYTHONUNBUFFERED=1
-export PYTHONPATH=/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}
+source benchmarks/gpu/common.sh
 
 setup() {
-  if [[ ! -f /tmp/site/.jaxsr_installed ]]; then
-    "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-    touch /tmp/site/.jaxsr_installed
-  fi
-  "$PYTHON" -c 'import jax; print("jax", jax.__version__, "on", jax.devices())'
+  install_wheels
   local embedded=default
   [[ $VARIANT == :tiny ]] && embedded=tiny
   "$PYTHON" -m jaxsr.data.build procedural_faces --config="$embedded"  # built once: 50,000 faces, all cores
