@@ -5,12 +5,14 @@
 #   bash benchmarks/gpu/campaign.sh pack         HERE: wheels into .whl/ (pack.sh) and the face sets into .campaign/
 #                                                (both git-ignored; 45 MB, within the 64 MiB a device call carries)
 #   bash benchmarks/gpu/campaign.sh degradation  THERE: H2L on celeba_hr + wider_lr, L2H on H2L's degradations,
-#                                                L2H on bicubic pairs; MINUTES of training each (default 2.5)
-#   bash benchmarks/gpu/campaign.sh srresnet     THERE: SRResNet x4 on bicubic pairs of celeba_hr (MINUTES, default 6)
+#                                                L2H on bicubic pairs; MINUTES of training each (default 1.5)
+#   bash benchmarks/gpu/campaign.sh srresnet     THERE: SRResNet x4 on bicubic pairs of celeba_hr (MINUTES, default 5)
 #   bash benchmarks/gpu/campaign.sh unpack DIR   HERE: the parts a device call brought back, unpacked into DIR
 #
 # A device call: run(command="bash benchmarks/gpu/campaign.sh degradation", carry=[".whl", ".campaign"]), one part
-# per call (each fits 10 minutes: ~1 min install and datasets, the training, ~1 min measuring and exporting).
+# per call. A call is at most 10 minutes: about 2 for installing, building the datasets and compiling, the
+# training (3 x MINUTES for degradation), about 1 for measuring and exporting. While the machine stays warm, the
+# same call again resumes every run for another MINUTES (the runs stay in runs/campaign there) and re-exports them.
 # The held-out splits are the ones benchmarks/degradation.py and paired_sr.py measure (celeba_hr: 6% by file hash;
 # wider_lr: 11.1%). A part writes the RESULTS.md rows, the grids, each run's metrics.jsonl and config.json, and the
 # generators exported in bfloat16 (jaxsr.export, 15 MiB shards) into one tar, split into $OUT/campaign-<part>.tar.*
@@ -63,7 +65,7 @@ bring_back() {  # everything staged, as <=15 MiB parts in $OUT
 degradation() {
   setup
   "$PYTHON" benchmarks/degradation.py --data_dir="$TFDS_DATA_DIR" --workdir="$RUNS/degradation" \
-    --steps=h2l:1000000,l2h:1000000,l2h_bicubic:1000000 --train_minutes="${MINUTES:-2.5}" \
+    --steps=h2l:1000000,l2h:1000000,l2h_bicubic:1000000 --train_minutes="${MINUTES:-1.5}" \
     --width_divisor="$WIDTH_DIVISOR" --results="$STAGE/RESULTS.md"
   export_run "$RUNS/degradation/l2h" l2h_x4
   export_run "$RUNS/degradation/l2h_bicubic" l2h_bicubic_x4
@@ -73,7 +75,7 @@ degradation() {
 srresnet() {
   setup
   "$PYTHON" benchmarks/paired_sr.py --data_dir="$TFDS_DATA_DIR" --dataset=face_folder/celeba_hr \
-    --workdir="$RUNS/srresnet" --steps=srresnet:1000000 --train_minutes="${MINUTES:-6}" \
+    --workdir="$RUNS/srresnet" --steps=srresnet:1000000 --train_minutes="${MINUTES:-5}" \
     --results="$STAGE/RESULTS.md"
   export_run "$RUNS/srresnet/srresnet" srresnet_x4
   bring_back
