@@ -154,7 +154,8 @@ def validate(config, device_count):
   for field in ('log_every', 'eval_every', 'checkpoint_every', 'keep_checkpoints', 'eval_size', 'scale',
                 'data_threads', 'steps_in_flight'):
     _check(c[field] > 0, field, f'must be positive, got {c[field]}')
-  _check(c.get('train_minutes', 0.0) >= 0, 'train_minutes', f'must be 0 (off) or positive, got {c.get("train_minutes")}')
+  minutes = c.get('train_minutes', 0.0)
+  _check(minutes >= 0, 'train_minutes', f'must be 0 (off) or positive, got {minutes}')
   _check(c.precision in PRECISIONS, 'precision', f"must be one of {PRECISIONS}, got '{c.precision}'")
   _check(c.image_size % c.scale == 0, 'image_size', f'{c.image_size} is not a multiple of scale={c.scale}')
   for field, o in _optimizers(c):
