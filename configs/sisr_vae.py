@@ -2,9 +2,11 @@
 (16 -> 128) whose encoder sees the LR and, in training, the HR face; at test time z is drawn from the prior N(0,
 0.1^2).
 
+    python -m jaxsr.main --config=configs/sisr_vae.py --workdir=runs/sisr_vae     # embedded procedural people
     python -m jaxsr.data.build identity_folder --path=~/celeba_ids --name=celeba_ids \\
         --crop=25,45,128,128                                   # the centre 128x128 face of 178x218 CelebA photos
-    python -m jaxsr.main --config=configs/sisr_vae.py --workdir=runs/sisr_vae
+    python -m jaxsr.main --config=configs/sisr_vae.py --workdir=runs/sisr_celeba \\
+        --config.dataset=identity_folder/celeba_ids --config.eval_dataset=identity_folder/celeba_ids
     python -m jaxsr.main --config=configs/sisr_vae.py --workdir=runs/sisr_vae_x4 --config.scale=4
     python -m jaxsr.main --config=configs/sisr_vae.py:tiny --workdir=runs/sisr_vae_tiny   # the embedded faces
 
@@ -21,6 +23,7 @@ def get_config(arg=''):
   c.method = 'sisr_vae'
   if arg == 'tiny':
     config_base.tiny_reference_vae(c)
+    c.dataset = c.eval_dataset = 'procedural_faces/tiny'  # SISR needs no identities: any face dataset
     c.eval_split = 'test'
   elif arg:
     raise ValueError(f"configs/sisr_vae.py: unknown variant '{arg}' (known: tiny)")

@@ -58,7 +58,8 @@ def paired_sr_config():
 def reference_vae_config():
   """SISR-VAE and RefSR-VAE (jaxsr/methods/reference_vae.py): x8 on 128x128 faces grouped by identity."""
   c = base_config()
-  c.dataset = c.eval_dataset = 'identity_folder/celeba_ids'  # python -m jaxsr.data.build identity_folder ...
+  # Embedded procedural people, built on first use; yours: python -m jaxsr.data.build identity_folder ...
+  c.dataset = c.eval_dataset = 'procedural_identities'
   c.eval_split = 'val'  # evaluated faces
   c.reference_split = 'train'  # where RefSR-VAE's evaluation references come from (other photos of the person)
   c.image_size = 128
@@ -84,8 +85,10 @@ def reference_vae_config():
 
 
 def tiny_reference_vae(c):
-  """configs/{sisr,refsr}_vae.py:tiny: small widths and a 16-wide latent."""
+  """configs/{sisr,refsr}_vae.py:tiny: small widths and a 16-wide latent, 8 procedural people of 64 px."""
   tiny(c)
+  c.dataset = c.eval_dataset = 'procedural_identities/tiny'
+  c.image_size = 64
   c.model.update(encoder_widths=(8, 8, 16), features=8, head_features=(8, 8, 8), encoder_dense=(32,), latent=16,
                  noise_dense=16, decoder_dense=(32,), decoder_channels=4, code_features=8, up_features=8)
   c.diversity_samples = 2

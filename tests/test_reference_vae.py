@@ -178,6 +178,20 @@ def test_bad_vae_config_values_are_named(data_dir):
   with pytest.raises(ValueError, match='config.prior_std'):
     methods.create(tiny('sisr_vae', data_dir, prior_std=0.0))
   config = load_config('refsr_vae', 'tiny')
-  config.data_dir = data_dir
+  config.data_dir, config.dataset = data_dir, 'identity_folder/celeba_ids'  # not built here
   with pytest.raises(FileNotFoundError, match='identity_folder/celeba_ids'):
     methods.create(config).train_data(data_dir)
+
+
+def test_the_vaes_default_data_is_embedded_people_with_references(data_dir):
+  from jaxsr.data import pipeline
+  config = load_config('refsr_vae', 'tiny')
+  assert config.dataset == 'procedural_identities/tiny' and config.image_size == 64
+  train = pipeline.data_source(config.dataset, 'train', data_dir)  # built on first use
+  val = pipeline.data_source(config.dataset, config.eval_split, data_dir)
+  assert (len(train), len(val)) == (8 * 4, 8 * 2) and train[0]['image'].shape == (64, 64, 3)
+  people = {e['identity'] for e in (val[i] for i in range(len(val)))}
+  assert people == {e['identity'] for e in (train[i] for i in range(len(train)))}  # references exist for each
+  eval_batch = methods.create(config).eval_data(data_dir)
+  assert eval_batch['reference'].shape == eval_batch['hr'].shape
+  assert not any(np.array_equal(h, r) for h, r in zip(eval_batch['hr'], eval_batch['reference']))

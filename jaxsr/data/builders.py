@@ -94,6 +94,45 @@ class ProceduralFaces(tfds.core.GeneratorBasedBuilder):
 
 
 @dataclasses.dataclass
+class ProceduralIdentitiesConfig(tfds.core.BuilderConfig):
+  people: int = 200
+  train_photos: int = 24
+  val_photos: int = 3
+  image_size: int = 128
+
+
+class ProceduralIdentities(tfds.core.GeneratorBasedBuilder):
+  """Procedural people, several photos each (the same face shifted, relit, mirrored): the embedded dataset of the
+  reference-based methods, with identity_folder's features (`image`, `identity`, `filename`) and splits (`train`,
+  `val`: the same people, so each val face has references in train)."""
+  VERSION = tfds.core.Version('1.0.0')
+  BUILDER_CONFIGS = [
+      ProceduralIdentitiesConfig(name='default', description='200 people, 24 train + 3 val photos of 128 px each.'),
+      ProceduralIdentitiesConfig(name='tiny', people=8, train_photos=4, val_photos=2, image_size=64,
+                                 description='For tests and smoke runs.'),
+  ]
+
+  def _info(self):
+    return tfds.core.DatasetInfo(builder=self, description=self.__doc__, features=tfds.features.FeaturesDict({
+        'image': image_feature(self.builder_config.image_size), 'identity': tfds.features.Text(),
+        'filename': tfds.features.Text()}))
+
+  def _split_generators(self, dl_manager):
+    del dl_manager
+    c = self.builder_config
+    return {split: self._generate_examples(split, count) for split, count in (('train', c.train_photos),
+                                                                               ('val', c.val_photos))}
+
+  def _generate_examples(self, split, count):
+    c = self.builder_config
+    # Each split draws its own photos (seeded by the split), from the same people.
+    seed = {'train': 0, 'val': 1}[split]
+    for _, person, i, photo in procedural_faces.identity_photos(c.people, ((split, count),), c.image_size,
+                                                                c.image_size // 8, seed):
+      yield f'{person}/{i}', {'image': photo, 'identity': f'p{person}', 'filename': f'{split}/p{person}/{i}.png'}
+
+
+@dataclasses.dataclass
 class FaceFolderConfig(tfds.core.BuilderConfig):
   """A folder of face images; `name` is what configs call the dataset (`face_folder/<name>`)."""
   path: str = ''

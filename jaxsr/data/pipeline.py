@@ -13,7 +13,7 @@ from absl import logging
 
 from jaxsr.data import builders, degradations
 
-EMBEDDED = {'procedural_faces': builders.ProceduralFaces}
+EMBEDDED = {'procedural_faces': builders.ProceduralFaces, 'procedural_identities': builders.ProceduralIdentities}
 FOLDERS = {'face_folder': builders.FaceFolder, 'lr_face_folder': builders.LrFaceFolder,
            'identity_folder': builders.IdentityFolder}
 

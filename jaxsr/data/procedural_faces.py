@@ -154,18 +154,24 @@ def render_face_and_landmarks(index, size=64, seed=0):
   return np.clip(image + 0.5, 0, 255).astype(np.uint8), landmarks.astype(np.float32)
 
 
-def write_identity_photos(root, people, photos=(('train', 4), ('val', 2)), size=64, margin=8, seed=0):
-  """Writes `root/<split>/p<person>/<i>.png` (the identity_folder layout) for procedural people 0..people-1: each
-  photo of a person is their face rendered at size + margin, cut at a random offset, relit and sometimes mirrored,
-  so one person's photos differ as photos of one person do. `photos`: (split, photos per person) pairs."""
+def identity_photos(people, photos=(('train', 4), ('val', 2)), size=64, margin=8, seed=0):
+  """Yields (split, person, i, photo) for procedural people 0..people-1: each photo of a person is their face
+  rendered at size + margin, cut at a random offset, relit and sometimes mirrored, so one person's photos differ as
+  photos of one person do. `photos`: (split, photos per person) pairs."""
   rng = np.random.default_rng(seed)
   for person in range(people):
     face = render_face(person, size=size + margin)
     for split, count in photos:
-      folder = Path(root) / split / f'p{person}'
-      folder.mkdir(parents=True, exist_ok=True)
       for i in range(count):
         y, x = rng.integers(0, margin + 1, 2)
         photo = face[y:y + size, x:x + size] * rng.uniform(0.8, 1.2)
         photo = photo[:, ::-1] if rng.random() < 0.5 else photo
-        Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).save(folder / f'{i}.png')
+        yield split, person, i, np.clip(photo, 0, 255).astype(np.uint8)
+
+
+def write_identity_photos(root, people, photos=(('train', 4), ('val', 2)), size=64, margin=8, seed=0):
+  """Writes `identity_photos` as `root/<split>/p<person>/<i>.png`, the identity_folder layout."""
+  for split, person, i, photo in identity_photos(people, photos, size, margin, seed):
+    folder = Path(root) / split / f'p{person}'
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(photo).save(folder / f'{i}.png')
