@@ -15,32 +15,12 @@ from pathlib import Path
 import jax
 import numpy as np
 from absl import app, flags, logging
+from flax import traverse_util
 
 from jaxsr import cli, npz
 
 EXPORT = 'export.json'
 DTYPES = ('float32', 'bfloat16')
-
-
-def _flatten(tree, prefix=''):
-  out = {}
-  for key, value in tree.items():
-    if isinstance(value, dict):
-      out.update(_flatten(value, f'{prefix}{key}/'))
-    else:
-      out[f'{prefix}{key}'] = np.asarray(value)
-  return out
-
-
-def _unflatten(flat):
-  tree = {}
-  for key, value in flat.items():
-    *path, leaf = key.split('/')
-    node = tree
-    for part in path:
-      node = node.setdefault(part, {})
-    node[leaf] = value
-  return tree
 
 
 def _to_storable(x, dtype):
@@ -64,7 +44,8 @@ def write(out, config_json, step, network, variables, dtype='float32', shard_mb=
   out = Path(out)
   if out.exists() and any(out.iterdir()):
     raise FileExistsError(f'--out: {out} exists and is not empty; choose another folder')
-  flat = {k: _to_storable(v, dtype) for k, v in _flatten(jax.device_get(variables)).items()}
+  flat = {k: _to_storable(np.asarray(v), dtype)
+          for k, v in traverse_util.flatten_dict(jax.device_get(variables), sep='/').items()}
   shards, current, size = [], {}, 0
   for key in sorted(flat):
     if current and size + flat[key].nbytes > shard_mb * 2**20:
@@ -103,7 +84,7 @@ def read(path):
     if hashlib.sha256((path / name).read_bytes()).hexdigest() != sha256:
       raise ValueError(f'{path / name}: its sha256 is not the one {EXPORT} records; the file is damaged or replaced')
     flat.update({k: _from_storable(v, record['dtype']) for k, v in npz.read(path / name, '--run', 'export').items()})
-  return record, _unflatten(flat)
+  return record, traverse_util.unflatten_dict(flat, sep='/')
 
 
 def define_flags():

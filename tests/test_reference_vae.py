@@ -35,14 +35,19 @@ def test_kl_equals_the_prototxts_closed_form():
   assert float(jnp.abs(losses.gaussian_kl(jnp.zeros((4, 8)), jnp.full((4, 8), np.log(0.1)), 0.1)).max()) < 1e-6
 
 
-def test_the_loss_weighs_its_terms_as_caffes_sums(data_dir, tmp_path):
-  # Each face's pixel L1 (on [0, 1]), VGG L1 (/ 256) and KL are sums, so the terms weigh as their element counts.
+def sisr_with_random_vgg(data_dir, tmp_path, preprocessing):
+  """SISR-VAE:tiny with a VGG19 weights file of random values; returns (method, VGG params, an HR batch)."""
   params = vgg.VGG19().init(jax.random.key(0), jnp.zeros((1, 32, 32, 3)))['params']
-  vgg.save(tmp_path / 'vgg19.npz', params, 'caffe')
+  vgg.save(tmp_path / 'vgg19.npz', params, preprocessing)
   config = tiny('sisr_vae', data_dir)
   config.vgg.weights = str(tmp_path / 'vgg19.npz')
-  method = methods.create(config)
   hr = jax.random.uniform(jax.random.key(1), (2, 32, 32, 3), minval=-1, maxval=1)
+  return methods.create(config), params, hr
+
+
+def test_the_loss_weighs_its_terms_as_caffes_sums(data_dir, tmp_path):
+  # Each face's pixel L1 (on [0, 1]), VGG L1 (/ 256) and KL are sums, so the terms weigh as their element counts.
+  method, params, hr = sisr_with_random_vgg(data_dir, tmp_path, 'caffe')
   sr = hr + 0.2
   mu, log_sigma = jnp.full((2, 16), 0.1), jnp.full((2, 16), np.log(0.2))
   total, terms = method.loss({'sr': sr, 'mu': mu, 'log_sigma': log_sigma}, hr, {'vgg': params})
@@ -159,12 +164,7 @@ def test_sisr_trains_on_any_face_dataset_and_needs_no_hr_at_test_time(data_dir, 
 
 
 def test_perceptual_term_uses_vgg_features_when_weights_are_given(data_dir, tmp_path):
-  params = vgg.VGG19().init(jax.random.key(0), jnp.zeros((1, 32, 32, 3)))['params']
-  vgg.save(tmp_path / 'vgg19.npz', params, 'torch')
-  config = tiny('sisr_vae', data_dir)
-  config.vgg.weights = str(tmp_path / 'vgg19.npz')
-  method = methods.create(config)
-  hr = jax.random.uniform(jax.random.key(1), (2, 32, 32, 3), minval=-1, maxval=1)
+  method, params, hr = sisr_with_random_vgg(data_dir, tmp_path, 'torch')
   output = {'sr': hr * 0.5, 'mu': jnp.zeros((2, 4)), 'log_sigma': jnp.zeros((2, 4))}
   _, terms = method.loss(output, hr, {'vgg': params})
   assert float(terms['vgg']) > 0
