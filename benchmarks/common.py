@@ -34,8 +34,8 @@ def narrower(c, divisor, fields):
 
 def measure(method, state, eval_set, batch=50):
   """Means over eval_set of the method's evaluation scalars, taken `batch` examples at a time, and the first
-  batch's images."""
-  evaluate = jax.jit(method.evaluate)
+  batch's images; averaged weights where the run kept them, as training evaluates."""
+  evaluate = jax.jit(lambda state, batch, rng: method.evaluate(state.averaged(), batch, rng))
   sums, first = {}, None
   for start in range(0, len(eval_set['hr']), batch):
     chunk = {k: v[start:start + batch] for k, v in eval_set.items()}
@@ -58,7 +58,7 @@ def measure_step(config, mesh, steps):
   batch (the input pipeline is left out)."""
   method = methods.create(config)
   batch = random_batch(method, config)
-  state = train.init_state(method, mesh, config.seed, batch, pretrained=False)  # random frozen nets time the same
+  state = train.init_state(method, mesh, config.seed, batch)
   batch = parallel.global_batch(batch, mesh)
   t0 = time.perf_counter()
   compiled = train.make_train_step(method, mesh).lower(state, batch).compile()

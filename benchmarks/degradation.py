@@ -88,13 +88,11 @@ def main(argv):
     start = time.perf_counter()
     state = train.train_and_evaluate(config, workdir / name)
     minutes, steps = f'{(time.perf_counter() - start) / 60:.1f}', int(state.step)
-    if name == 'h2l':
+    method = methods.create(config)
+    if method.sr_network is None:  # H2L: learns the degradation the next runs train on
       rows[name] = (steps, minutes, None)
       continue
-    method = methods.create(config)
-    sr_method = method.l2h if name == 'degradation_sr' else method
-    state = state.replace(nets={'generator': state.nets['l2h']}) if name == 'degradation_sr' else state
-    upscale = jax.jit(lambda lr: metrics.quantize(sr_method.upscale(state, lr)))  # noqa: B023
+    upscale = jax.jit(lambda lr: metrics.quantize(method.upscale(state.averaged(), lr)))  # noqa: B023
     sr_real = in_batches(upscale, real_lr)
     rows[name] = (steps, minutes, scores(sr_real, real_lr, hr_real, in_batches(upscale, lr_paired), hr_paired))
     columns[name] = sr_real[:8]

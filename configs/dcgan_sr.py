@@ -29,14 +29,13 @@ def get_config(arg=''):
                      optimizer=config_base.optimizer('adam', 2e-4, b1=0.5, b2=0.999))
   c.discriminator = dict(widths=(64, 128, 256, 512), features=256, dense_features=1024, bn_activations=False,
                          optimizer=config_base.optimizer('rmsprop', 1e-4, b2=0.9, clip_value=1.0))
-  if arg == 'x16':  # 16 -> 64 on the embedded 64x64 faces
+  variants = config_base.variants(__file__, arg, {'x16', 'tiny'})
+  if 'x16' in variants:  # 16 -> 64 on the embedded 64x64 faces
     c.dataset = c.eval_dataset = 'procedural_faces'
     c.image_size = 64
-  elif arg == 'tiny':
+  if 'tiny' in variants:
     config_base.tiny(c)
     c.image_size = 64
     c.generator.widths = (16, 8)
     c.discriminator.update(widths=(8, 16), features=16, dense_features=16)
-  elif arg:
-    raise ValueError(f"configs/dcgan_sr.py: unknown variant '{arg}' (known: x16, tiny)")
   return c

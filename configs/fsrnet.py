@@ -40,9 +40,7 @@ def get_config(arg=''):
                      hourglasses=2, hourglass_depth=4, decoder_blocks=3, landmarks=5, optimizer=opt)
   c.discriminator = dict(units=discriminators.SRGAN_UNITS, dense_features=1024,
                          optimizer=config_base.optimizer('adam', 1e-4, b1=0.9, b2=0.999))
-  variants = set(filter(None, arg.split(',')))
-  if variants - {'gan', 'tiny'}:
-    raise ValueError(f"configs/fsrnet.py: unknown variant '{arg}' (known: gan, tiny, gan,tiny)")
+  variants = config_base.variants(__file__, arg, {'gan', 'tiny'})
   if 'gan' in variants:
     c.loss.adversarial = 0.01
   if 'tiny' in variants:

@@ -1,6 +1,6 @@
 """Low-to-High (Bulat et al., ECCV 2018) trained on plain bicubic pairs: the ablation that shows
-why the learned degradation matters on real low-resolution faces. configs/l2h.py is the same network trained
-on the degradation an H2L run learned.
+why the learned degradation matters on real low-resolution faces. configs/l2h.py is the same method and network
+trained on the degradation an H2L run learned; nothing else differs.
 
     python -m jaxsr.main --config=configs/l2h_bicubic.py --workdir=runs/l2h_bicubic
     python -m jaxsr.main --config=configs/l2h_bicubic.py --workdir=runs/l2h_bicubic_pixel --config.loss.adversarial=0
@@ -14,7 +14,7 @@ from jaxsr import config_base
 
 def get_config(arg=''):
   c = config_base.paired_sr_config()
-  c.method = 'l2h_bicubic'
+  c.method = 'l2h'
   c.lr_dataset = 'procedural_faces'  # real LR faces, for the evaluation without ground truth
   c.lr_feature = 'real_lr'
   c.batch_size = 32
@@ -25,11 +25,9 @@ def get_config(arg=''):
   c.generator = dict(widths=(256, 128), blocks=(12, 3), head_features=96, optimizer=adam)
   c.discriminator = dict(widths=(128, 128, 256, 256, 512, 512), pooled_blocks=4, dense_features=512,
                          optimizer=config_base.optimizer('adam', 1e-4, b1=0.0, b2=0.9))
-  if arg == 'tiny':
+  if 'tiny' in config_base.variants(__file__, arg, {'tiny'}):
     config_base.tiny(c)
     c.lr_dataset = c.dataset
     c.generator.update(widths=(16, 8), blocks=(1, 1), head_features=8)
     c.discriminator.update(widths=(8, 8, 16, 16), pooled_blocks=4, dense_features=16)
-  elif arg:
-    raise ValueError(f"configs/{c.method}.py: unknown variant '{arg}' (known: tiny)")
   return c

@@ -21,8 +21,6 @@ from jaxsr import config_base
 def get_config(arg=''):
   c = config_base.reference_vae_config()
   c.method = 'refsr_vae'
-  if arg == 'tiny':
+  if 'tiny' in config_base.variants(__file__, arg, {'tiny'}):
     config_base.tiny_reference_vae(c)
-  elif arg:
-    raise ValueError(f"configs/refsr_vae.py: unknown variant '{arg}' (known: tiny)")
   return c

@@ -11,8 +11,9 @@
     python -m jaxsr.main --config=configs/sisr_vae.py:tiny --workdir=runs/sisr_vae_tiny   # the embedded faces
 
 It reads only `image`, so any face dataset serves (--config.dataset=face_folder/<name> --config.eval_split=test).
-Without --config.vgg.weights (a VGG19 file from `python -m jaxsr.convert_vgg`) the perceptual term is off.
-The loss is the prototxt's: L1 + 10 VGG + KL, each summed per face as Caffe does (jaxsr/methods/reference_vae.py).
+The loss is the prototxt's, L1 + 10 VGG + KL, each summed per face as Caffe does (jaxsr/methods/reference_vae.py),
+once given a VGG19 file (from `python -m jaxsr.convert_vgg`): --config.loss.vgg=10 --config.vgg.weights=vgg19.npz.
+Without one, the default, the perceptual term is 0.
 Decided where the paper and prototxt are silent (no solver file): Adam at 1e-4, batch 16.
 """
 from jaxsr import config_base
@@ -21,10 +22,8 @@ from jaxsr import config_base
 def get_config(arg=''):
   c = config_base.reference_vae_config()
   c.method = 'sisr_vae'
-  if arg == 'tiny':
+  if 'tiny' in config_base.variants(__file__, arg, {'tiny'}):
     config_base.tiny_reference_vae(c)
     c.dataset = c.eval_dataset = 'procedural_faces/tiny'  # SISR needs no identities: any face dataset
     c.eval_split = 'test'
-  elif arg:
-    raise ValueError(f"configs/sisr_vae.py: unknown variant '{arg}' (known: tiny)")
   return c

@@ -23,10 +23,8 @@ def get_config(arg=''):
   c.generator = dict(widths=(256, 128), blocks=2, head_features=96, residual_stddev_factor=1e-3,
                      optimizer=opt)
   c.discriminator = dict(units=discriminators.SREZ_UNITS, optimizer=opt)
-  if arg == 'tiny':
+  if 'tiny' in config_base.variants(__file__, arg, {'tiny'}):
     config_base.tiny(c)
     c.generator.update(widths=(16, 8), blocks=1, head_features=8)
     c.discriminator.units = ((8, 3, 2), (16, 3, 2), (16, 1, 1))
-  elif arg:
-    raise ValueError(f"configs/srez.py: unknown variant '{arg}' (known: tiny)")
   return c

@@ -28,13 +28,11 @@ def get_config(arg=''):
                               decay_factor=0.1)
   c.generator = dict(blocks=16, features=64, optimizer=opt)
   c.discriminator = dict(units=discriminators.SRGAN_UNITS, dense_features=1024, optimizer=opt)
-  variant, _, rest = arg.partition(',')
-  if variant == 'vgg' or rest == 'vgg':
+  variants = config_base.variants(__file__, arg, {'vgg', 'tiny'})
+  if 'vgg' in variants:
     c.loss.mse, c.loss.vgg = 0.0, 1 / 12.75**2  # features / 12.75, so their squared error / 12.75^2
-  if 'tiny' in (variant, rest):
+  if 'tiny' in variants:
     config_base.tiny(c)
     c.generator.update(blocks=2, features=16)
     c.discriminator.update(units=((8, 3, 1), (8, 3, 2), (16, 3, 2)), dense_features=16)
-  if set(filter(None, (variant, rest))) - {'vgg', 'tiny'}:
-    raise ValueError(f"configs/srgan.py: unknown variant '{arg}' (known: tiny, vgg, vgg,tiny)")
   return c

@@ -15,9 +15,7 @@ def get_config(arg=''):
   c.method = 'srresnet'
   c.num_steps = 100_000
   c.generator = dict(blocks=16, features=64, optimizer=config_base.optimizer('adam', 1e-4, b1=0.9, b2=0.999))
-  if arg == 'tiny':
+  if 'tiny' in config_base.variants(__file__, arg, {'tiny'}):
     config_base.tiny(c)
     c.generator.update(blocks=2, features=16)
-  elif arg:
-    raise ValueError(f"configs/srresnet.py: unknown variant '{arg}' (known: tiny)")
   return c

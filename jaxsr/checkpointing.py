@@ -197,8 +197,9 @@ def _free_bytes_everywhere(directory):
   return np.asarray(mib, np.int64).reshape(-1) * 2**20
 
 
-def load_network(run_dir, name, expected, field):
-  """(params, state) of network `name` in the newest checkpoint of the run in `run_dir`.
+def load_network(run_dir, name, expected, field, step=None, averaged=False):
+  """(params, state) of network `name` in checkpoint `step` (default: the newest) of the run in `run_dir`; with
+  `averaged`, its moving average of the parameters where the run kept one (config.ema_decay).
 
   `expected` ({'params', 'state'}: arrays or shape structs) fixes the structure and shapes; `field` is the config entry
   that named `run_dir`, for the errors: a missing directory, a run without checkpoints, a run without that
@@ -207,13 +208,18 @@ def load_network(run_dir, name, expected, field):
   directory = Path(run_dir or '').expanduser().absolute() / 'checkpoints'
   if not run_dir or not directory.is_dir():
     raise FileNotFoundError(f'config.{field}: {run_dir!r} is not a jaxsr run directory (no {directory})')
-  saved = read_saved_state(directory)
-  if saved is None:
+  steps = saved_steps(directory)
+  if not steps:
     raise FileNotFoundError(f'config.{field}: the run in {run_dir} has no checkpoint yet')
+  if step is not None and step not in steps:
+    raise FileNotFoundError(f'config.{field}: the run in {run_dir} has no checkpoint {step} (it keeps {steps}); '
+                            'copy the run while it had it, or choose a step it keeps')
+  saved = read_saved_state(directory, step)
   nets = saved['nets']
   if name not in nets:
     raise ValueError(f"config.{field}: the run in {run_dir} has no network '{name}' (it has {sorted(nets)})")
-  loaded = {'params': nets[name]['params'], 'state': nets[name].get('state') or {}}
+  params = nets[name]['ema'] if averaged and nets[name].get('ema') is not None else nets[name]['params']
+  loaded = {'params': params, 'state': nets[name].get('state') or {}}
   got_paths = {jax.tree_util.keystr(p): np.shape(v) for p, v in jax.tree_util.tree_leaves_with_path(loaded)}
   for path, value in jax.tree_util.tree_leaves_with_path(expected):
     key = jax.tree_util.keystr(path)
@@ -227,6 +233,16 @@ def _reader(directory):
   """A manager that reads checkpoints (and their metadata) without being told their structure first."""
   return ocp.CheckpointManager(Path(directory).absolute(), item_handlers={
       'state': ocp.StandardCheckpointHandler(), 'data': ocp.JsonCheckpointHandler()})
+
+
+def saved_steps(directory):
+  """The steps of the complete checkpoints in `directory`, ascending ([] when there are none)."""
+  if not Path(directory).is_dir():
+    return []
+  manager = _reader(directory)
+  steps = sorted(manager.all_steps())
+  manager.close()
+  return steps
 
 
 def read_saved_state(directory, step=None):

@@ -36,6 +36,9 @@ def base_config():
   # Stop (evaluate, checkpoint) at the first log step after this many minutes of this start; 0: num_steps only.
   # For a fixed time on a shared GPU or before a cluster's time limit; the same command resumes.
   c.train_minutes = 0.0
+  # Keep an exponential moving average of each generator's weights, ema <- d * ema + (1 - d) * weights after
+  # every step, checkpointed with the run; evaluation, samples, upscale and export use it. 0: off.
+  c.ema_decay = 0.0
   return c
 
 
@@ -43,7 +46,11 @@ def paired_sr_config():
   """What the paired super-resolvers share (jaxsr/methods/paired_sr.py): data, loss terms, VGG19, init_from."""
   c = base_config()
   c.hr_feature = 'image'
-  c.degradation = 'bicubic'  # how LR inputs are made from HR faces: bicubic, area, bilinear, blur_noise_jpeg
+  # How LR inputs are made from HR faces: bicubic, area, bilinear, blur_noise_jpeg on the host; or h2l, on the
+  # device by the generator of a trained H2L run (Bulat et al.'s learned degradation, jaxsr/resources.py):
+  c.degradation = 'bicubic'
+  c.h2l_workdir = ''  # degradation='h2l': the H2L run
+  c.h2l_step = 0  # its checkpoint; 0: the newest at this run's first start, then kept (recorded in config.json)
   c.flip = True  # random horizontal flips of training faces
   c.batch_size = 16
   # Weights of the generator's loss terms (see jaxsr/methods/paired_sr.py); 0 turns a term off.
@@ -71,8 +78,10 @@ def reference_vae_config():
   c.eval_border = 8  # px left out of PSNR/SSIM, as the paper measures
   c.diversity_samples = 4  # outputs with eps ~ N(0, 1) whose per-pixel std is the diversity
   # The prototxts' weights on Caffe's sums (jaxsr/methods/reference_vae.py): per face, summed pixel L1 on [0, 1]
-  # images + 10 x summed L1 of conv5_4 features / 256 + the KL summed over latent dimensions.
-  c.loss = ml_collections.ConfigDict(dict(l1=1.0, vgg=10.0, kl=1.0))
+  # images + 10 x summed L1 of conv5_4 features / 256 + the KL summed over latent dimensions. The VGG term needs
+  # a VGG19 file that no fresh clone has, so it starts off: --config.loss.vgg=10 --config.vgg.weights=vgg19.npz
+  # (from `python -m jaxsr.convert_vgg`) trains the prototxts' loss.
+  c.loss = ml_collections.ConfigDict(dict(l1=1.0, vgg=0.0, kl=1.0))
   c.prior_std = 0.1  # the KL term's prior N(0, prior_std^2); SISR-VAE samples from it at test time
   c.temperature = 1.0  # multiplies sigma at test time
   # conv5_4 before its ReLU (the prototxts stop at the conv), average pooling, Caffe VGG19 weights
@@ -93,6 +102,15 @@ def tiny_reference_vae(c):
                  noise_dense=16, decoder_dense=(32,), decoder_channels=4, code_features=8, up_features=8)
   c.diversity_samples = 2
   return c
+
+
+def variants(config_file, arg, known):
+  """The set of variants `arg` names (`configs/x.py:tiny,gan` -> {'tiny', 'gan'}); an unknown one is named with
+  the ones `known` to the config file."""
+  chosen = set(filter(None, arg.split(',')))
+  if chosen - set(known):
+    raise ValueError(f"configs/{Path(config_file).name}: unknown variant '{arg}' (known: {', '.join(sorted(known))})")
+  return chosen
 
 
 def sibling_config(config_file, name, arg=''):
@@ -159,6 +177,8 @@ def validate(config, device_count):
     _check(c[field] > 0, field, f'must be positive, got {c[field]}')
   minutes = c.get('train_minutes', 0.0)
   _check(minutes >= 0, 'train_minutes', f'must be 0 (off) or positive, got {minutes}')
+  ema = c.get('ema_decay', 0.0)
+  _check(0 <= ema < 1, 'ema_decay', f'must be 0 (off) or in (0, 1), got {ema}')
   _check(c.precision in PRECISIONS, 'precision', f"must be one of {PRECISIONS}, got '{c.precision}'")
   _check(c.image_size % c.scale == 0, 'image_size', f'{c.image_size} is not a multiple of scale={c.scale}')
   for field, o in _optimizers(c):

@@ -3,11 +3,15 @@
     python -m jaxsr.evaluate --runs=runs/srresnet,runs/l2h --hr_dir=faces/ --out=eval/     # LR made by bicubic
     python -m jaxsr.evaluate --runs=runs/l2h --dataset=face_folder/celeba_hr --data_dir=/tmp/realdata --out=eval/
     python -m jaxsr.evaluate --runs=runs/l2h --lr_dir=wider_lr/ --hr_dir=faces/ --out=eval_real/  # no ground truth
+    python -m jaxsr.evaluate --runs=runs/refsr_vae,runs/sisr_vae --dataset=identity_folder/celeba_ids --split=val \
+        --out=eval_ref/                     # a reference photo of each person from --reference_split
 
-Test sets. --hr_dir (or --dataset, its test split): HR faces, centre-cropped to a square and resized to the runs'
+Test sets. --hr_dir (or --dataset, its --split): HR faces, centre-cropped to a square and resized to the runs'
 image_size with PIL BICUBIC; LR inputs made from them by --degradation (`bicubic`: PIL Image.resize(BICUBIC),
 antialiased, to 1/scale). --lr_dir: real LR faces resized to the LR side with PIL BICUBIC; with --hr_dir, files of
 the same name are pairs as they are, and when no name matches, the HR faces are only the reference set for the SWD.
+A run that super-resolves with a reference photo (RefSR-VAE) gets, for each face, another photo of the same person
+from the --reference_split of an identity dataset (--dataset=identity_folder/<name>), the same for every run.
 
 Rows: every run, and --baseline `bicubic`: PIL 10+ Image.resize((scale w, scale h), Image.BICUBIC) of each uint8
 LR face (Keys a = -0.5), no crop, so anyone with PIL gets the same numbers from the same folders.
@@ -53,13 +57,20 @@ def read_folder(folder, size):
   return faces
 
 
-def test_set(size, scale, hr_dir=None, lr_dir=None, dataset=None, data_dir=None, degradation='bicubic', limit=0):
-  """{'lr': uint8 LR inputs, 'hr': ground truth or None, 'reference': the HR set for the SWD}."""
+def test_set(size, scale, hr_dir=None, lr_dir=None, dataset=None, data_dir=None, degradation='bicubic', limit=0,
+             split='test', reference_split=None):
+  """{'lr': uint8 LR inputs, 'hr': ground truth or None, 'reference': the HR set for the SWD, and with
+  `reference_split` (of an identity `dataset`) 'guides': another photo of each face's person}."""
+  guides = None
   if dataset:
-    hr = pipeline.first_examples(pipeline.data_source(dataset, 'test', data_dir), limit or 10 ** 9, ['image'])['image']
-    if hr.shape[1] != size:
-      hr = np.stack([np.asarray(Image.fromarray(x).resize((size, size), Image.BICUBIC)) for x in hr])
-    hr_faces = dict(enumerate(hr))
+    source = pipeline.data_source(dataset, split, data_dir)
+    count = limit or 10 ** 9
+    if reference_split:
+      found = pipeline.reference_examples(source, count, pipeline.data_source(dataset, reference_split, data_dir))
+      hr, guides = found['hr'], _resized(found['reference'], size)
+    else:
+      hr = pipeline.first_examples(source, count, ['image'])['image']
+    hr_faces = dict(enumerate(_resized(hr, size)))
   else:
     hr_faces = read_folder(hr_dir, size) if hr_dir else {}
   if lr_dir:
@@ -77,7 +88,13 @@ def test_set(size, scale, hr_dir=None, lr_dir=None, dataset=None, data_dir=None,
   hr = np.stack([hr_faces[n] for n in sorted(hr_faces)][:limit or None])
   degrade = degradations.get(degradation)
   lr = np.stack([degrade(x, np.random.default_rng([i]), scale) for i, x in enumerate(hr)])
-  return {'lr': lr, 'hr': hr, 'reference': hr}
+  return {'lr': lr, 'hr': hr, 'reference': hr, **({'guides': guides[:len(hr)]} if guides is not None else {})}
+
+
+def _resized(faces, size):
+  if faces.shape[1] == size:
+    return faces
+  return np.stack([np.asarray(Image.fromarray(x).resize((size, size), Image.BICUBIC)) for x in faces])
 
 
 def score(sr, lr, hr, reference, scale, features=None, reference_features=None):
@@ -98,11 +115,16 @@ def score(sr, lr, hr, reference, scale, features=None, reference_features=None):
   return row
 
 
-def run_model(model, lr, batch_size):
-  """(uint8 outputs, images/s after a compiling first batch)."""
-  first = model.upscale(lr[:batch_size])
+def run_model(model, lr, batch_size, guides=None):
+  """(uint8 outputs, images/s after a compiling first batch). `guides`: a reference photo for each LR face, for a
+  model that needs one."""
+  if model.needs_reference and guides is None:
+    raise ValueError(f'{model.run}: a {model.config.method} run needs a reference photo of each person: evaluate '
+                     'on an identity dataset (--dataset=identity_folder/<name> --reference_split=train)')
+  chunk = lambda x, i: None if x is None else x[i:i + batch_size]  # noqa: E731
+  first = model.upscale(lr[:batch_size], chunk(guides, 0))
   start = time.perf_counter()
-  rest = [model.upscale(lr[i:i + batch_size]) for i in range(batch_size, len(lr), batch_size)]
+  rest = [model.upscale(lr[i:i + batch_size], chunk(guides, i)) for i in range(batch_size, len(lr), batch_size)]
   seconds = time.perf_counter() - start
   timed = len(lr) - len(first)
   return np.concatenate([first, *rest]), (timed / seconds if timed else float('nan'))
@@ -122,7 +144,7 @@ def evaluate(runs, baselines, data, scale, batch_size=50, features=None):
     rows.append({'method': 'bicubic (PIL)', 'step': '', **measure(sr)})
     columns['bicubic'] = images.to_float(sr[:8])
   for model in runs:
-    sr, rate = run_model(model, data['lr'], batch_size)
+    sr, rate = run_model(model, data['lr'], batch_size, data.get('guides'))
     rows.append({'method': f'{model.run.name} ({model.config.method})', 'step': model.step, **measure(sr),
                  'parameters': model.parameters, 'images_per_second': rate})
     columns[model.run.name] = images.to_float(sr[:8])
@@ -170,7 +192,10 @@ def define_flags():
   flags.DEFINE_list('baseline', ['bicubic'], 'Baselines: bicubic.')
   cli.define_path('hr_dir', None, 'A folder of HR faces.')
   cli.define_path('lr_dir', None, 'A folder of real LR faces (pairs with --hr_dir by file name).')
-  flags.DEFINE_string('dataset', None, 'A tfds dataset name instead of --hr_dir (its test split).')
+  flags.DEFINE_string('dataset', None, 'A tfds dataset name instead of --hr_dir.')
+  flags.DEFINE_string('split', 'test', "--dataset's split to evaluate on.")
+  flags.DEFINE_string('reference_split', 'train', "Runs that need a reference photo: the identity dataset's split "
+                      'it comes from.')
   cli.define_path('data_dir', None, 'tfds data dir for --dataset.')
   flags.DEFINE_integer('scale', None, "Upscaling factor (default: the runs'; 4 without runs).")
   flags.DEFINE_integer('image_size', None, "HR side (default: the runs'; 64 without runs).")
@@ -191,8 +216,9 @@ def main(argv):
     raise ValueError(f'the runs differ in (image_size, scale): {sorted(geometry)}; compare runs of one geometry')
   size, scale = geometry.pop() if geometry else (64, 4)
   size, scale = FLAGS.image_size or size, FLAGS.scale or scale
+  guided = any(m.needs_reference for m in runs)
   data = test_set(size, scale, FLAGS.hr_dir, FLAGS.lr_dir, FLAGS.dataset, FLAGS.data_dir, FLAGS.degradation,
-                  FLAGS.limit)
+                  FLAGS.limit, FLAGS.split, FLAGS.reference_split if guided and FLAGS.dataset else None)
   source = FLAGS.dataset or ' + '.join(filter(None, (FLAGS.lr_dir, FLAGS.hr_dir)))
   kind = 'paired' if data['hr'] is not None else 'real LR, no ground truth'
   features = fid.InceptionFeatures(FLAGS.inception_weights) if FLAGS.inception_weights else None

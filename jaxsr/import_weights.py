@@ -17,7 +17,6 @@ import json
 from pathlib import Path
 
 import jax
-import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
@@ -108,11 +107,11 @@ def import_run(src, out, fmt='bulat_l2h'):
   if (out / run_record.CONFIG).exists():
     raise FileExistsError(f'--out: {out} already holds a run; choose another directory')
   config = bulat_l2h_config()
-  method = methods.create(ml_collections.ConfigDict({**config.to_dict(), 'method': 'l2h_bicubic'}))  # same network
+  method = methods.create(config)
   size, scale = config.image_size, config.scale
   batch = {'hr': np.zeros((1, size, size, 3), np.uint8), 'lr': np.zeros((1, size // scale, size // scale, 3),
                                                                           np.uint8)}
-  state = train.init_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed, batch, pretrained=False)
+  state = train.init_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed, batch)
   generator = state.nets['generator']
   variables = bulat_l2h_variables(torch_state.read(src), {'params': generator.params, **generator.state})
   generator = generator.replace(params=variables['params'], state={'batch_stats': variables['batch_stats']},

@@ -12,9 +12,10 @@ import tqdm
 from absl import logging
 from jax.experimental import multihost_utils
 
-from jaxsr import checkpointing, config_base, images, methods, optim, parallel, preemption, run_record, summary
+from jaxsr import (checkpointing, config_base, images, methods, optim, parallel, preemption, resources, run_record,
+                   summary)
 from jaxsr.data import pipeline
-from jaxsr.methods.base import TrainState
+from jaxsr.train_state import TrainState
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -31,6 +32,8 @@ def train_and_evaluate(config, workdir, devices=None):
   mesh = parallel.make_mesh(devices)
   config_base.validate(config, mesh.size)
   method = methods.create(config)
+  config = resources.pin(config, workdir)  # the H2L checkpoint of a learned degradation, recorded in config.json
+  files = resources.load(config, method.dtype)  # before the data: a wrong path fails in seconds
 
   # Data: this process's part of every global batch, in a fixed order, with a checkpointable position.
   data_dir = config.data_dir or None
@@ -42,7 +45,7 @@ def train_and_evaluate(config, workdir, devices=None):
   eval_batch = jax.device_put(eval_batch, parallel.replicated(mesh))
 
   # State: initialised directly into its replicated sharding, then overwritten by the last checkpoint if any.
-  state = init_state(method, mesh, config.seed, batches[0])
+  state = init_state(method, mesh, config.seed, batches[0], files)
   checkpoints = checkpointing.Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
   try:
     restored = checkpoints.restore_latest(state)
@@ -71,7 +74,7 @@ def train_and_evaluate(config, workdir, devices=None):
     writer.text('config', f'```\n{config}\n```')
 
   train_step = make_train_step(method, mesh)
-  evaluate = jax.jit(method.evaluate)
+  evaluate = jax.jit(lambda state, batch, rng: method.evaluate(state.averaged(), batch, rng))
 
   # Metrics stay on the device until a log or a checkpoint needs them (one copy per log, not per step). The host
   # waits for step s - steps_in_flight before going on from step s: the device always has work queued, and a stop
@@ -146,17 +149,20 @@ def _all_agree(flag):
   return bool(multihost_utils.broadcast_one_to_all(np.int32(flag)))
 
 
-def init_state(method, mesh, seed, batch, pretrained=True):
-  """Every network of `method`, initialised for `batch` directly into the replicated sharding, then (unless
-  `pretrained` is False: inference from a checkpoint) what the method loads from files (frozen networks,
-  pretrained weights)."""
+def init_state(method, mesh, seed, batch, files=None):
+  """Every network of `method`, initialised for `batch` directly into the replicated sharding, with what `files`
+  (jaxsr/resources.py: frozen networks, a run to start from) holds; None: nothing from files (inference from a
+  checkpoint)."""
   def init(rng, batch):
     init_rng, train_rng = jax.random.split(rng)
     return TrainState(step=np.int32(0), rng=train_rng, nets=method.init_networks(init_rng, batch))
 
   replicated = parallel.replicated(mesh)
   state = jax.jit(init, out_shardings=replicated)(jax.random.PRNGKey(seed), batch)
-  return jax.device_put(method.load_pretrained(state), replicated) if pretrained else state
+  if files is None:
+    return state
+  return jax.device_put(resources.start_from(files, state.replace(frozen=files.frozen), method.sr_network),
+                        replicated)
 
 
 def make_train_step(method, mesh):

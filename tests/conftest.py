@@ -54,12 +54,12 @@ def tiny(name, data_dir, **overrides):
 def setup_one_device(config):
   """(method, initial state, first host batch, jitted train step, mesh) of `config` on one device."""
   import jax
-  from jaxsr import methods, parallel, train
+  from jaxsr import methods, parallel, resources, train
   from jaxsr.data import pipeline
   mesh = parallel.make_mesh(jax.devices()[:1])
   method = methods.create(config)
   batch = pipeline.host_batches(method.train_data(config.data_dir), config.batch_size, 0, 1)[0]
-  state = train.init_state(method, mesh, config.seed, batch)
+  state = train.init_state(method, mesh, config.seed, batch, resources.load(config, method.dtype))
   return method, state, batch, train.make_train_step(method, mesh), mesh
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import load_config, setup_one_device, tiny
-from jaxsr import methods, metrics, parallel, train
+from jaxsr import checkpointing, methods, metrics, parallel, resources, run_record, train
 from jaxsr.data import pipeline
 from jaxsr.models.discriminators import SNResNetDiscriminator
 from jaxsr.models.l2h import LowToHighGenerator
@@ -45,7 +45,8 @@ def test_l2h_generator_and_hr_discriminator_shapes():
 def test_two_stage_step_trains_l2h_against_a_frozen_h2l(h2l_run, data_dir):
   workdir, h2l_state = h2l_run
   method, state, batch, step = setup(tiny('l2h', data_dir, h2l_workdir=str(workdir)))
-  for a, b in zip(jax.tree.leaves(h2l_state.nets['h2l'].params), jax.tree.leaves(state.frozen['h2l']['params'])):
+  frozen = state.frozen['h2l'].variables['params']
+  for a, b in zip(jax.tree.leaves(h2l_state.nets['h2l'].params), jax.tree.leaves(frozen)):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))  # the run's newest H2L
   before = jax.device_get(state)
   state, metrics_ = step(state, batch)
@@ -56,18 +57,22 @@ def test_two_stage_step_trains_l2h_against_a_frozen_h2l(h2l_run, data_dir):
   assert all(np.isfinite(v) for v in jax.device_get(metrics_).values())
 
 
-def test_frozen_h2l_loader_fails_clearly(tmp_path, data_dir):
+def test_frozen_h2l_loader_fails_clearly(tmp_path, data_dir, srresnet_run):
+  methods.create(tiny('l2h', data_dir, h2l_workdir=str(tmp_path / 'nowhere')))  # constructors read no file
   with pytest.raises(FileNotFoundError, match='config.h2l_workdir'):
-    methods.create(tiny('l2h', data_dir, h2l_workdir=str(tmp_path / 'nowhere')))
-  srresnet_run = tmp_path / 'srresnet'
-  train.train_and_evaluate(tiny('srresnet', data_dir, num_steps=1), srresnet_run, devices=jax.devices()[:1])
+    resources.load(tiny('l2h', data_dir, h2l_workdir=str(tmp_path / 'nowhere')))
   with pytest.raises(ValueError, match="config.h2l_workdir: .* is a 'srresnet' run"):
-    methods.create(tiny('l2h', data_dir, h2l_workdir=str(srresnet_run)))
+    resources.load(tiny('l2h', data_dir, h2l_workdir=str(srresnet_run)))
   empty = tmp_path / 'empty'
   (empty / 'checkpoints').mkdir(parents=True)
   (empty / 'config.json').write_text(load_config('h2l', 'tiny').to_json())  # an h2l run that never saved
   with pytest.raises(FileNotFoundError, match='config.h2l_workdir: the run in .* has no checkpoint'):
-    setup(tiny('l2h', data_dir, h2l_workdir=str(empty)))
+    resources.load(tiny('l2h', data_dir, h2l_workdir=str(empty)))
+  other_scale = tmp_path / 'x2'
+  (other_scale / 'checkpoints').mkdir(parents=True)
+  (other_scale / 'config.json').write_text(tiny('h2l', data_dir, scale=2).to_json())
+  with pytest.raises(ValueError, match='config.h2l_workdir: .* x2; this config is 64 px, x4'):
+    resources.load(tiny('l2h', data_dir, h2l_workdir=str(other_scale)))
 
 
 def test_joint_step_changes_all_four_networks(data_dir):
@@ -116,3 +121,40 @@ def test_lr_consistency_rewards_outputs_that_explain_their_input(data_dir):
   assert float(metrics.lr_consistency(metrics.bicubic_resize(lr, 64), lr)) > 30
   assert float(metrics.lr_consistency(hr, lr)) > 30  # the true HR face explains its LR input too
   assert float(metrics.lr_consistency(hr[::-1], lr)) < 20  # another face does not
+
+
+def test_any_paired_method_trains_on_a_learned_degradation_pinned_to_its_h2l_step(tmp_path, data_dir, caplog):
+  """SRResNet with degradation='h2l': its LR inputs are the H2L run's outputs at the step the run started with,
+  recorded in config.json and kept by a resume after the H2L run has gone on; a new run takes the newest."""
+  one = jax.devices()[:1]
+  h2l_dir, sr_dir = tmp_path / 'h2l', tmp_path / 'srresnet'
+  train.train_and_evaluate(tiny('h2l', data_dir, num_steps=2), h2l_dir, devices=one)
+  config = lambda steps: tiny('srresnet', data_dir, num_steps=steps, degradation='h2l',  # noqa: E731
+                              h2l_workdir=str(h2l_dir))
+  state = train.train_and_evaluate(config(2), sr_dir, devices=one)
+  assert run_record.read(sr_dir)['h2l_step'] == 2
+  h2l_at = lambda step: checkpointing.read_saved_state(h2l_dir / 'checkpoints', step)['nets']['h2l']  # noqa: E731
+  frozen_params = lambda state: jax.device_get(state.frozen['h2l'].variables['params'])  # noqa: E731
+  jax.tree.map(np.testing.assert_array_equal, frozen_params(state), h2l_at(2)['params'])
+
+  # The LR inputs are the frozen H2L's outputs in inference mode, not a host-side degradation.
+  method = methods.create(config(2))
+  batch = pipeline.host_batches(method.train_data(data_dir), 8, 0, 1)[0]
+  assert 'lr' not in batch
+  hr, lr = method.training_pair(state, batch, jax.random.key(3))
+  z = jax.random.normal(jax.random.key(3), (8, state.frozen['h2l'].z_dim))
+  expected = state.frozen['h2l'].module.apply({'params': h2l_at(2)['params'], **h2l_at(2)['state']}, hr, z,
+                                               train=False)
+  np.testing.assert_allclose(lr, expected, atol=1e-6)
+  assert lr.shape == (8, 16, 16, 3)
+
+  train.train_and_evaluate(tiny('h2l', data_dir, num_steps=4), h2l_dir, devices=one)  # the H2L run goes on
+  with caplog.at_level('INFO'):
+    resumed = train.train_and_evaluate(config(3), sr_dir, devices=one)
+  assert int(resumed.step) == 3 and run_record.read(sr_dir)['h2l_step'] == 2
+  jax.tree.map(np.testing.assert_array_equal, frozen_params(resumed), h2l_at(2)['params'])
+  assert any('gone on to step 4' in r.getMessage() and 'keeps step 2' in r.getMessage() for r in caplog.records)
+  fresh = train.train_and_evaluate(config(1), tmp_path / 'new', devices=one)
+  jax.tree.map(np.testing.assert_array_equal, frozen_params(fresh), h2l_at(4)['params'])
+  assert not all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(h2l_at(2)['params']),
+                                                        jax.tree.leaves(h2l_at(4)['params'])))

@@ -8,7 +8,7 @@ from conftest import setup_one_device as setup, tiny
 from jaxsr import losses, parallel
 from jaxsr.data import builders, face_detection, pipeline, procedural_faces
 from jaxsr.methods.fsrnet import heatmap_peaks, landmark_error, landmark_heatmaps
-from jaxsr.models.fsrnet import FSRNet
+from jaxsr.models.fsrnet import FSRNetGenerator
 
 SMALL = dict(features=8, prior_features=8, coarse_blocks=1, encoder_blocks=1, prior_blocks=1, hourglass_depth=1,
              decoder_blocks=1)
@@ -16,7 +16,7 @@ SMALL = dict(features=8, prior_features=8, coarse_blocks=1, encoder_blocks=1, pr
 
 @pytest.mark.parametrize('scale', [4, 8])
 def test_outputs_and_their_shapes(scale):
-  model = FSRNet(scale, **SMALL)
+  model = FSRNetGenerator(scale, **SMALL)
   lr_side = 16
   lr = jnp.zeros((2, lr_side, lr_side, 3))
   out = jax.eval_shape(lambda: model.apply(model.init(jax.random.key(0), lr, train=False), lr, train=False))
@@ -24,13 +24,14 @@ def test_outputs_and_their_shapes(scale):
   assert out['coarse'].shape == out['fine'].shape == (2, side, side, 3)
   assert out['heatmaps'].shape == (2, 2, side // 2, side // 2, 5)  # (stacks, N, priors side, priors side, L)
   with pytest.raises(ValueError, match='hourglass_depth'):
-    jax.eval_shape(lambda: FSRNet(4, **{**SMALL, 'hourglass_depth': 6}).init(jax.random.key(0), lr, train=False))
+    jax.eval_shape(lambda: FSRNetGenerator(4, **{**SMALL, 'hourglass_depth': 6}).init(jax.random.key(0), lr,
+                                                                               train=False))
 
 
 def test_the_fine_loss_reaches_the_prior_branch():
   """The decoder reads the hourglass features, so the SR loss trains the priors too (the prior loss does in the
   step test below)."""
-  model = FSRNet(4, **SMALL)
+  model = FSRNetGenerator(4, **SMALL)
   lr = jax.random.uniform(jax.random.key(1), (2, 16, 16, 3), minval=-1, maxval=1)
   variables = model.init(jax.random.key(0), lr, train=False)
 

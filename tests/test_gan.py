@@ -6,8 +6,9 @@ import numpy as np
 import optax
 
 from jaxsr import losses
-from jaxsr.methods import base, gan
+from jaxsr.methods import gan
 from jaxsr.models import discriminators
+from jaxsr.train_state import Network
 
 
 class TinyGenerator(nn.Module):
@@ -19,8 +20,8 @@ class TinyGenerator(nn.Module):
 def networks():
   x = jax.random.normal(jax.random.key(0), (4, 8, 8, 3))
   real = jax.random.uniform(jax.random.key(1), (4, 8, 8, 3), minval=-1, maxval=1)
-  g = base.Network.create(TinyGenerator(), optax.adam(1e-2), jax.random.key(2), x)
-  d = base.Network.create(discriminators.ConvDiscriminator(((4, 3, 2), (8, 3, 2)), head='mean'), optax.adam(1e-2),
+  g = Network.create(TinyGenerator(), optax.adam(1e-2), jax.random.key(2), x)
+  d = Network.create(discriminators.ConvDiscriminator(((4, 3, 2), (8, 3, 2)), head='mean'), optax.adam(1e-2),
                           jax.random.key(3), real)
   return g, d, x, real
 

@@ -4,7 +4,7 @@ import pytest
 
 from jaxsr import methods
 from jaxsr.data import pipeline
-from jaxsr.methods.base import TrainState
+from jaxsr.train_state import TrainState
 
 
 def make(config):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conftest import load_config, setup_one_device as setup, tiny
-from jaxsr import methods, parallel, train
+from jaxsr import methods, parallel, resources, train
 from jaxsr.data import pipeline
 
 CONFIGS = ('srresnet', 'srgan', 'srgan_face', 'srez', 'dcgan_sr')
@@ -102,5 +102,16 @@ def test_bad_loss_settings_are_named(data_dir):
   config.loss.perceptual = 1.0
   with pytest.raises(ValueError, match=r"config.loss: unknown terms \['perceptual'\]"):
     methods.create(config)
-  with pytest.raises(FileNotFoundError, match='config.vgg.weights'):
-    methods.create(load_config('srgan', 'vgg'))
+
+
+def test_a_perceptual_term_without_vgg_weights_is_refused_by_every_method(tmp_path):
+  """jaxsr/resources.py names the missing file for a paired method and a VAE alike, before any data is read; the
+  constructors read no file."""
+  for config in (load_config('srgan', 'vgg'), load_config('sisr_vae')):
+    config.loss.vgg = 1.0
+    methods.create(config)
+    with pytest.raises(ValueError, match=r'config.loss.vgg=1.0 needs VGG19 weights.*config.vgg.weights'):
+      resources.load(config)
+    config.vgg.weights = str(tmp_path / 'missing.npz')
+    with pytest.raises(FileNotFoundError, match='config.vgg.weights'):
+      resources.load(config)

@@ -236,7 +236,7 @@ SAVE_SCRIPT = textwrap.dedent('''
     import sys, jax, numpy as np
     jax.distributed.initialize(sys.argv[1], num_processes=2, process_id=int(sys.argv[2]))
     from jaxsr import checkpointing
-    from jaxsr.methods.base import TrainState
+    from jaxsr.train_state import TrainState
     if jax.process_index() == 1:  # only this process's disk is full
       real = checkpointing.shutil.disk_usage
       checkpointing.shutil.disk_usage = lambda path: real(path)._replace(free=2**20)

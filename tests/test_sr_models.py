@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from jaxsr.models import discriminators
-from jaxsr.models.sr_generators import DCGANSRGenerator, SRResNet, SrezGenerator
+from jaxsr.models.sr_generators import DCGANSRGenerator, SRResNetGenerator, SrezGenerator
 
 GENERATORS = {
-    'srresnet': lambda scale: SRResNet(scale, blocks=2, features=16),
+    'srresnet': lambda scale: SRResNetGenerator(scale, blocks=2, features=16),
     'srez': lambda scale: SrezGenerator(scale, widths=(16,) * int(np.log2(scale)), blocks=1, head_features=8),
     'dcgan': lambda scale: DCGANSRGenerator(scale, widths=(16, 8)),
 }
@@ -27,7 +27,7 @@ def test_generators_upscale_by_the_configured_factor(name, scale):
 
 
 def test_srresnet_has_the_paper_layout():
-  variables = SRResNet(4).init(jax.random.key(0), jnp.zeros((1, 16, 16, 3)), train=False)
+  variables = SRResNetGenerator(4).init(jax.random.key(0), jnp.zeros((1, 16, 16, 3)), train=False)
   p = variables['params']
   assert p['Conv_0']['kernel'].shape == (9, 9, 3, 64) and p['Conv_2']['kernel'].shape == (9, 9, 64, 3)
   assert len([k for k in p if k.startswith('ResBlock_')]) == 16
@@ -38,7 +38,7 @@ def test_srresnet_has_the_paper_layout():
 
 def test_scale_that_is_not_a_power_of_two_is_refused():
   with pytest.raises(ValueError, match='config.scale'):
-    SRResNet(3, blocks=1, features=8).init(jax.random.key(0), jnp.zeros((1, 8, 8, 3)), train=False)
+    SRResNetGenerator(3, blocks=1, features=8).init(jax.random.key(0), jnp.zeros((1, 8, 8, 3)), train=False)
   with pytest.raises(ValueError, match='config.generator.widths'):
     SrezGenerator(8, widths=(8, 8)).init(jax.random.key(0), jnp.zeros((1, 8, 8, 3)), train=False)
 

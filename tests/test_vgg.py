@@ -106,7 +106,7 @@ def test_srgan_vgg_trains_with_frozen_weights_left_out_of_checkpoints(torch_weig
   config.vgg.weights = str(weights)
   devices = jax.devices()[:1]
   state = train.train_and_evaluate(config, tmp_path / 'run', devices=devices)
-  np.testing.assert_array_equal(np.asarray(state.frozen['vgg']['conv1_1']['kernel']),
+  np.testing.assert_array_equal(np.asarray(state.frozen['vgg'].variables['params']['conv1_1']['kernel']),
                                 np.load(weights)['conv1_1/kernel'])
   checkpoint_bytes = sum(f.stat().st_size for f in (tmp_path / 'run' / 'checkpoints').rglob('*') if f.is_file())
   assert checkpoint_bytes < 10e6  # the networks and optimizer states, not VGG19's 80 MB

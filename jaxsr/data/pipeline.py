@@ -116,15 +116,16 @@ def flip_landmarks(landmarks, width):
 
 class DegradedPair(grain.transforms.RandomMap):
   """HR image -> {'hr', 'lr'[, 'landmarks']}: an optional horizontal flip, then `degradation`
-  (jaxsr/data/degradations.py). With `landmarks_key`, the face's landmarks come along, flipped with it; the
-  features in `carry` (a reference photo) come along unchanged.
+  (jaxsr/data/degradations.py; None: no 'lr', for a degradation made on the device). With `landmarks_key`, the
+  face's landmarks come along, flipped with it; the features in `carry` (a reference photo) come along unchanged.
 
   The generator grain passes is seeded by the pipeline seed and the element's index, so a pair is the same in
   every run and after a resume, and a random-strength degradation differs from epoch to epoch.
   """
 
   def __init__(self, key, degradation, scale, flip, landmarks_key=None, carry=()):
-    self.key, self.degrade, self.scale, self.flip = key, degradations.get(degradation), scale, flip
+    self.key, self.scale, self.flip = key, scale, flip
+    self.degrade = None if degradation is None else degradations.get(degradation)
     self.landmarks_key, self.carry = landmarks_key, carry
 
   def random_map(self, example, rng):
@@ -132,7 +133,9 @@ class DegradedPair(grain.transforms.RandomMap):
     flipped = self.flip and rng.random() < 0.5
     if flipped:
       hr = hr[:, ::-1]
-    pair = {'hr': np.ascontiguousarray(hr), 'lr': self.degrade(hr, rng, self.scale)}
+    pair = {'hr': np.ascontiguousarray(hr)}
+    if self.degrade is not None:
+      pair['lr'] = self.degrade(hr, rng, self.scale)
     if self.landmarks_key:
       landmarks = example[self.landmarks_key]
       pair['landmarks'] = flip_landmarks(landmarks, hr.shape[1]) if flipped else landmarks

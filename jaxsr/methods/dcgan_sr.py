@@ -36,7 +36,7 @@ class DCGANSR(PairedSR):
     d = self.config.discriminator
     return DCGANSRDiscriminator(tuple(d.widths), d.features, d.dense_features, d.bn_activations, self.dtype)
 
-  def update(self, nets, hr, lr, frozen, rng, targets=None):
+  def update_networks(self, nets, hr, lr, frozen, rng, targets=None):
     del targets
     g, d = nets['generator'], nets['discriminator']
     noise = self.config.label_noise
@@ -67,3 +67,6 @@ class DCGANSR(PairedSR):
                  'score_fake': fake_score, 'score_real': real_score}
     return ({'generator': g.update(grads, g_state), 'discriminator': d},
             {**base.prefixed('generator', g_metrics), **base.prefixed('discriminator', d_metrics)})
+
+
+METHODS = {'dcgan_sr': DCGANSR}

@@ -11,21 +11,21 @@ the first two touch. The H2L half reads the top-level fields as configs/h2l.py d
 """
 import jax
 
-from jaxsr import config_base, images, losses
+from jaxsr import config_base, images, losses, resources
 from jaxsr.data import pipeline
 from jaxsr.methods import base, gan
 from jaxsr.methods.h2l import HighToLow
-from jaxsr.methods.l2h import LowToHighBicubic
+from jaxsr.methods.l2h import LowToHigh
 
 SHARED_FIELDS = ('precision', 'scale', 'image_size', 'dataset', 'eval_dataset', 'eval_size', 'seed', 'hr_feature',
-                 'lr_dataset', 'lr_feature')
+                 'lr_dataset', 'lr_feature', 'ema_decay')
 
 
 def l2h_config(config):
   """The L2H half's full config: paired-SR defaults, the shared top-level fields, then config.l2h."""
   c = config_base.paired_sr_config()
-  c.update({k: config[k] for k in SHARED_FIELDS})
-  c.method = 'l2h_bicubic'
+  c.update({k: config[k] for k in SHARED_FIELDS if k in config})  # ema_decay: not in runs recorded before it
+  c.method = 'l2h'
   c.update(config.l2h)
   return c
 
@@ -34,13 +34,17 @@ class DegradationSR(base.Method):
   """Networks: `h2l`, `d_lr`, `l2h`, `d_hr`."""
 
   eval_columns = ('HR', 'H2L(HR)', 'real LR', 'real LR: bicubic', 'real LR: output')
+  sr_network = 'l2h'
 
   def __init__(self, config):
     super().__init__(config)
     self.h2l = HighToLow(config)
-    self.l2h = LowToHighBicubic(l2h_config(config))
+    self.l2h = LowToHigh(l2h_config(config))
     if self.l2h.discriminator is None:
       raise ValueError('config.l2h.loss.adversarial: the joint pipeline trains the HR discriminator; set it > 0')
+    if resources.uses_vgg(self.l2h.config):  # jaxsr/resources.py loads what the top-level config names
+      raise ValueError('config.l2h.loss.vgg: the joint pipeline trains L2H on its pixel and adversarial terms; set '
+                       'it to 0')
 
   def train_data(self, data_dir):
     return self.h2l.train_data(data_dir)  # HR faces and unpaired real LR faces
@@ -65,8 +69,8 @@ class DegradationSR(base.Method):
     h2l, d_lr, fake_lr, h2l_metrics, d_lr_metrics = gan.adversarial_update(
         nets['h2l'], (hr, self.h2l.noise(h2l_rng, hr)), nets['d_lr'], real_lr,
         lambda fake, d: self.h2l.generator_loss(fake, hr, d), losses.hinge_discriminator)
-    l2h_nets, l2h_metrics = self.l2h.update({'generator': nets['l2h'], 'discriminator': nets['d_hr']}, hr,
-                                            jax.lax.stop_gradient(fake_lr), state.frozen, l2h_rng)
+    l2h_nets, l2h_metrics = self.l2h.update_networks({'generator': nets['l2h'], 'discriminator': nets['d_hr']},
+                                                     hr, jax.lax.stop_gradient(fake_lr), state.frozen, l2h_rng)
     metrics = {**base.prefixed('h2l', h2l_metrics), **base.prefixed('d_lr', d_lr_metrics),
                **{_l2h_name(k): v for k, v in l2h_metrics.items()}}
     nets = {'h2l': h2l, 'd_lr': d_lr, 'l2h': l2h_nets['generator'], 'd_hr': l2h_nets['discriminator']}
@@ -77,9 +81,16 @@ class DegradationSR(base.Method):
                                                                if 'degraded' in batch else {})}
     h2l_state = state.replace(nets={'h2l': state.nets['h2l'], 'd_lr': state.nets['d_lr']})
     h2l_images, h2l_scalars = self.h2l.evaluate(h2l_state, h2l_batch, rng)
-    l2h_state = state.replace(nets={'generator': state.nets['l2h'], 'discriminator': state.nets['d_hr']})
-    l2h_images, l2h_scalars = self.l2h.evaluate(l2h_state, batch, rng)
+    l2h_images, l2h_scalars = self.l2h.evaluate(self._l2h_state(state), batch, rng)
     return {**l2h_images, **h2l_images}, {**h2l_scalars, **{f'l2h/{k}': v for k, v in l2h_scalars.items()}}
+
+  def upscale(self, state, lr, reference=None):
+    del reference
+    return self.l2h.upscale(self._l2h_state(state), lr)
+
+  def _l2h_state(self, state):
+    """The L2H half as the L2H method names its networks."""
+    return state.replace(nets={'generator': state.nets['l2h'], 'discriminator': state.nets['d_hr']})
 
 
 _L2H_NAMES = {'generator': 'l2h', 'discriminator': 'd_hr'}
@@ -89,3 +100,6 @@ def _l2h_name(key):
   """generator/... -> l2h/..., discriminator/... -> d_hr/...: metrics named after this method's networks."""
   net, _, rest = key.partition('/')
   return f'{_L2H_NAMES[net]}/{rest}'
+
+
+METHODS = {'degradation_sr': DegradationSR}

@@ -19,7 +19,7 @@ from jaxsr import images, losses, metrics
 from jaxsr.data import pipeline
 from jaxsr.methods.paired_sr import PairedSR
 from jaxsr.models import discriminators, layers
-from jaxsr.models.fsrnet import FSRNet as FSRNetGenerator
+from jaxsr.models.fsrnet import FSRNetGenerator
 
 
 def landmark_heatmaps(landmarks, hr_size, size, sigma):
@@ -130,3 +130,6 @@ class FSRNet(PairedSR):
       scalars['landmarks/nme'] = landmark_error(heatmap_peaks(heatmaps, size), batch['landmarks'])
     priors = layers.nearest_upsample(jnp.clip(heatmaps.sum(-1, keepdims=True), 0.0, 1.0), 2)
     return {**outputs, 'coarse': jnp.clip(full['coarse'], -1, 1), 'priors': jnp.tile(priors * 2 - 1, 3)}, scalars
+
+
+METHODS = {'fsrnet': FSRNet}  # also FSRGAN: configs/fsrnet.py:gan

@@ -15,6 +15,7 @@ from jaxsr.methods import base, gan
 from jaxsr.models import layers
 from jaxsr.models.discriminators import SNResNetDiscriminator
 from jaxsr.models.h2l import HighToLowGenerator
+from jaxsr.train_state import Network
 
 
 class HighToLow(base.Method):
@@ -54,9 +55,9 @@ class HighToLow(base.Method):
     g_rng, d_rng = jax.random.split(rng)
     hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
     return {
-        'h2l': base.Network.create(self.generator, optim.make(self.config.generator.optimizer), g_rng,
-                                   hr, self.noise(jax.random.key(0), hr)),
-        'd_lr': base.Network.create(self.discriminator, optim.make(self.config.discriminator.optimizer), d_rng, lr),
+        'h2l': Network.create(self.generator, optim.make(self.config.generator.optimizer), g_rng,
+                              hr, self.noise(jax.random.key(0), hr), ema_decay=self.config.get('ema_decay', 0.0)),
+        'd_lr': Network.create(self.discriminator, optim.make(self.config.discriminator.optimizer), d_rng, lr),
     }
 
   def noise(self, rng, hr):
@@ -109,3 +110,6 @@ class HighToLow(base.Method):
       scalars['psnr_to_true_degradation/h2l'] = metrics.psnr(fake, true_lr)
       scalars['psnr_to_true_degradation/avgpool'] = metrics.psnr(layers.avg_pool(hr, self.config.scale), true_lr)
     return {'HR': hr, 'H2L(HR)': fake, 'real LR': lr}, scalars
+
+
+METHODS = {'h2l': HighToLow}

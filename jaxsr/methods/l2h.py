@@ -1,6 +1,7 @@
-"""Low-to-High super-resolution of Bulat, Yang, Tzimiropoulos (ECCV 2018), trained on pairs whose
-LR side comes from a learned degradation (`LowToHigh`: a trained, frozen High-to-Low network) or from bicubic
-downscaling (`LowToHighBicubic`: the ablation that shows why the learned degradation matters).
+"""Low-to-High super-resolution of Bulat, Yang, Tzimiropoulos (ECCV 2018). Its LR inputs come from
+config.degradation: 'h2l' makes them with a trained, frozen High-to-Low generator (configs/l2h.py, the paper's
+method), 'bicubic' by bicubic downscaling (configs/l2h_bicubic.py, the ablation that shows why the learned
+degradation matters); any other method of jaxsr/methods/paired_sr.py takes either too.
 
   L_G = alpha * MSE(L2H(sg(lr)), hr) + beta * (-mean D_HR(L2H(sg(lr))))      alpha = 1, beta = 0.05
   L_D = mean(relu(1 - D_HR(hr))) + mean(relu(1 + D_HR(L2H(sg(lr)))))
@@ -12,22 +13,17 @@ Real low-resolution faces have no ground truth, so evaluation adds, on the real 
 (PSNR of the bicubic downscale of each output against its input) and the sliced Wasserstein distance between the
 outputs and as many HR test faces (jaxsr/metrics.py), each for L2H and for bicubic upsampling.
 """
-import json
-from pathlib import Path
-
 import jax
-import ml_collections
 
-from jaxsr import checkpointing, images, metrics
+from jaxsr import images, metrics
 from jaxsr.data import pipeline
-from jaxsr.methods.h2l import HighToLow
 from jaxsr.methods.paired_sr import PairedSR
 from jaxsr.models.discriminators import SNResNetDiscriminator
 from jaxsr.models.l2h import LowToHighGenerator
 
 
-class LowToHighBicubic(PairedSR):
-  """L2H and the spectral-norm HR discriminator on pairs made by config.degradation (bicubic)."""
+class LowToHigh(PairedSR):
+  """L2H and the spectral-norm HR discriminator on pairs made by config.degradation."""
 
   eval_columns = PairedSR.eval_columns + ('real LR', 'real LR: bicubic', 'real LR: output')
 
@@ -62,39 +58,5 @@ class LowToHighBicubic(PairedSR):
             'real LR: output': candidates['output']}, scalars
 
 
-class LowToHigh(LowToHighBicubic):
-  """L2H trained on LR faces made on the fly by the frozen H2L generator of the run in config.h2l_workdir."""
-
-  def __init__(self, config):
-    super().__init__(config)
-    run = Path(config.h2l_workdir or '').expanduser()
-    if not config.h2l_workdir or not (run / 'config.json').is_file():
-      raise FileNotFoundError(f'config.h2l_workdir: {config.h2l_workdir!r} is not an H2L run directory (no '
-                              f'config.json); train one first: python -m jaxsr.main --config=configs/h2l.py '
-                              f'--workdir=runs/h2l')
-    h2l_config = ml_collections.ConfigDict(json.loads((run / 'config.json').read_text()))
-    if h2l_config.get('method') != 'h2l':
-      raise ValueError(f"config.h2l_workdir: {run} is a '{h2l_config.get('method')}' run, not an h2l one")
-    h2l_config.precision = config.precision
-    self.h2l = HighToLow(h2l_config)
-
-  def train_data(self, data_dir):
-    c = self.config
-    return pipeline.shuffled(pipeline.data_source(c.dataset, 'train', data_dir), c.hr_feature, 'hr', c.seed)
-
-  def load_pretrained(self, state):
-    """The H2L generator's newest weights (and BatchNorm statistics), frozen."""
-    state = super().load_pretrained(state)
-    size = self.config.image_size
-    hr, z = jax.ShapeDtypeStruct((1, size, size, 3), 'float32'), jax.ShapeDtypeStruct((1, self.h2l.config.z_dim),
-                                                                                          'float32')
-    shapes = jax.eval_shape(lambda hr, z: self.h2l.generator.init(jax.random.key(0), hr, z, train=False), hr, z)
-    expected = {'params': shapes['params'], 'state': {k: v for k, v in shapes.items() if k != 'params'}}
-    params, h2l_state = checkpointing.load_network(self.config.h2l_workdir, 'h2l', expected, 'h2l_workdir')
-    return state.replace(frozen={**state.frozen, 'h2l': {'params': params, **h2l_state}})
-
-  def training_pair(self, state, batch, rng):
-    """HR faces and their degradation by the frozen H2L (inference mode: BatchNorm running statistics)."""
-    hr = images.to_float(batch['hr'])
-    lr = self.h2l.generator.apply(state.frozen['h2l'], hr, self.h2l.noise(rng, hr), train=False)
-    return hr, jax.lax.stop_gradient(lr)
+# 'l2h_bicubic': the name runs recorded before the ablation became a config of 'l2h' carry.
+METHODS = {'l2h': LowToHigh, 'l2h_bicubic': LowToHigh}

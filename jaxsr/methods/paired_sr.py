@@ -9,17 +9,21 @@ the evaluation. A method subclass names its networks; its config names its loss 
 
 with x the LR input, y the HR face, phi a VGG19 layer (config.vgg). Images are in [-1, 1]. A generator with more
 than one output (FSRNet: coarse, fine, priors) names its image in `sr_image` and adds its own terms.
+
+LR inputs are made on the host by config.degradation (jaxsr/data/degradations.py), or, with
+`degradation='h2l'`, on the device by the frozen H2L generator of config.h2l_workdir (jaxsr/resources.py): Bulat et
+al.'s learned degradation, for every paired method. The evaluation pairs of a learned degradation are bicubic, the
+same for every run.
 """
 import abc
 
 import jax
 import jax.numpy as jnp
-from absl import logging
-
-from jaxsr import checkpointing, images, losses, metrics, optim
+from jaxsr import images, losses, metrics, optim, resources
 from jaxsr.data import pipeline
 from jaxsr.methods import base, gan
-from jaxsr.models import layers, vgg
+from jaxsr.models import layers
+from jaxsr.train_state import Network
 
 CONTENT_TERMS = ('mse', 'l1', 'dssim', 'vgg', 'lr_l1')
 
@@ -28,6 +32,7 @@ class PairedSR(base.Method):
   """Networks: `generator`, and `discriminator` when `make_discriminator` gives one. One step updates both."""
 
   eval_columns = ('LR', 'bicubic', 'output', 'HR')
+  sr_network = 'generator'
   extra_loss_terms: tuple[str, ...] = ()  # config.loss terms a subclass adds to CONTENT_TERMS
   simultaneous_update = False  # True: G steps against the D the step started with (gan.adversarial_update)
 
@@ -44,9 +49,7 @@ class PairedSR(base.Method):
     self.discriminator = self.make_discriminator()
     if self.discriminator is None and c.loss.get('adversarial', 0.0):
       raise ValueError(f'config.loss.adversarial: {c.method} has no discriminator; set it to 0')
-    self.vgg = None
-    if c.loss.get('vgg', 0.0):
-      self.vgg, self.vgg_params = vgg.from_config(c.vgg, self.dtype)  # fails here, before any work
+    self.learned_degradation = c.degradation == resources.LEARNED
     self.d_loss, self.g_adversarial = losses.GAN_LOSSES[c.gan_loss]
 
   @abc.abstractmethod
@@ -71,43 +74,37 @@ class PairedSR(base.Method):
     """The super-resolved image among the generator's outputs: what D judges and `upscale` returns."""
     return output
 
-  # Data: pairs made on the host by the configured degradation; evaluation on fixed pairs of the test split.
+  # Data: pairs made on the host by the configured degradation (HR faces alone for a learned one); evaluation on
+  # fixed pairs of the test split.
+
+  def host_degradation(self):
+    """The degradation the host applies to training faces: None when the device makes the LR."""
+    return None if self.learned_degradation else self.config.degradation
+
+  def eval_degradation(self):
+    return 'bicubic' if self.learned_degradation else self.config.degradation
 
   def train_data(self, data_dir):
     c = self.config
     source = pipeline.data_source(c.dataset, 'train', data_dir)
-    return pipeline.paired(source, c.hr_feature, c.degradation, c.scale, c.seed, c.flip)
+    return pipeline.paired(source, c.hr_feature, self.host_degradation(), c.scale, c.seed, c.flip)
 
   def eval_data(self, data_dir):
     c = self.config
     source = pipeline.data_source(c.eval_dataset, 'test', data_dir)
-    return pipeline.paired_examples(source, c.eval_size, c.hr_feature, c.degradation, c.scale)
+    return pipeline.paired_examples(source, c.eval_size, c.hr_feature, self.eval_degradation(), c.scale)
 
   def init_networks(self, rng, batch):
     g_rng, d_rng = jax.random.split(rng)
     c = self.config
     n, h, w, _ = batch['hr'].shape
     lr = jnp.zeros((n, h // c.scale, w // c.scale, 3))  # only shapes matter; some methods make LR in the step
-    nets = {'generator': base.Network.create(self.generator, optim.make(c.generator.optimizer), g_rng, lr)}
+    nets = {'generator': Network.create(self.generator, optim.make(c.generator.optimizer), g_rng, lr,
+                                        ema_decay=c.get('ema_decay', 0.0))}
     if self.discriminator is not None:
-      nets['discriminator'] = base.Network.create(self.discriminator, optim.make(c.discriminator.optimizer), d_rng,
+      nets['discriminator'] = Network.create(self.discriminator, optim.make(c.discriminator.optimizer), d_rng,
                                                   self.discriminator_input(images.to_float(batch['hr']), lr))
     return nets
-
-  def load_pretrained(self, state):
-    """VGG19 weights for the perceptual term; the generator of another run when config.init_from names one."""
-    c = self.config
-    if self.vgg is not None:
-      state = state.replace(frozen={**state.frozen, 'vgg': self.vgg_params})
-    elif c.loss.get('vgg', 0.0) == 0.0 and c.vgg.weights:
-      logging.warning('config.vgg.weights is set but config.loss.vgg is 0: the perceptual term is off.')
-    if c.get('init_from'):
-      g = state.nets['generator']
-      params, g_state = checkpointing.load_network(c.init_from, 'generator', {'params': g.params, 'state': g.state},
-                                                   'init_from')
-      state = state.replace(nets={**state.nets, 'generator': g.replace(params=params, state=g_state)})
-      logging.info('Generator initialised from the newest checkpoint of %s.', c.init_from)
-    return state
 
   # The loss and the step.
 
@@ -122,8 +119,7 @@ class PairedSR(base.Method):
     if w.get('dssim', 0.0):
       terms['dssim'] = losses.dssim(sr, hr)
     if w.get('vgg', 0.0):
-      features = lambda x: self.vgg.apply({'params': frozen['vgg']}, x)  # noqa: E731
-      terms['vgg'] = losses.feature_mse(features(sr), features(hr))
+      terms['vgg'] = losses.feature_mse(frozen['vgg'](sr), frozen['vgg'](hr))
     if w.get('lr_l1', 0.0):
       terms['lr_l1'] = losses.l1(layers.avg_pool(sr, self.config.scale), lr)
     return sum(w[k] * v for k, v in terms.items()), terms
@@ -140,9 +136,11 @@ class PairedSR(base.Method):
     return loss, {'loss': loss, **terms}
 
   def training_pair(self, state, batch, rng):
-    """(HR, LR) float images of a training batch; a learned degradation makes its own LR here."""
-    del state, rng
-    return images.to_float(batch['hr']), images.to_float(batch['lr'])
+    """(HR, LR) float images of a training batch; a learned degradation makes the LR here, from the HR."""
+    hr = images.to_float(batch['hr'])
+    if self.learned_degradation:
+      return hr, state.frozen[resources.LEARNED](hr, rng)
+    return hr, images.to_float(batch['lr'])
 
   def loss_targets(self, batch):
     """What the batch holds for a subclass's own loss terms besides the HR face (FSRNet: landmark heatmaps)."""
@@ -152,10 +150,10 @@ class PairedSR(base.Method):
   def train_step(self, state, batch, rng):
     pair_rng, noise_rng = jax.random.split(rng)
     hr, lr = self.training_pair(state, batch, pair_rng)
-    nets, metrics = self.update(state.nets, hr, lr, state.frozen, noise_rng, self.loss_targets(batch))
+    nets, metrics = self.update_networks(state.nets, hr, lr, state.frozen, noise_rng, self.loss_targets(batch))
     return state.replace(nets=nets), metrics
 
-  def update(self, nets, hr, lr, frozen, rng, targets=None):
+  def update_networks(self, nets, hr, lr, frozen, rng, targets=None):
     """One step of `generator` (after one of `discriminator`, if any) on float (HR, LR) pairs.
 
     Returns (nets, metrics); a pipeline that makes its own pairs (the joint H2L + L2H) calls this directly.
@@ -176,8 +174,9 @@ class PairedSR(base.Method):
     return ({'generator': g, 'discriminator': d},
             {**base.prefixed('generator', g_metrics), **base.prefixed('discriminator', d_metrics)})
 
-  def upscale(self, state, lr):
+  def upscale(self, state, lr, reference=None):
     """LR images in [-1, 1] -> SR images in [-1, 1] (inference: BN running statistics, no input noise)."""
+    del reference
     return self.sr_image(state.nets['generator'](self.generator_input(lr, None, train=False), train=False))
 
   def evaluate(self, state, batch, rng):

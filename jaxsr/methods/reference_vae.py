@@ -7,8 +7,9 @@ trained on the loss of RefSR_VAE.prototxt / SISR_VAE.prototxt (Holmes-Alan/RefSR
 summed over each face's pixels ([0, 1] images), features and latent dimensions, then averaged over the batch (Caffe
 sums the batch too: a constant factor). The weights 1, 10, 1 are the prototxts'; the sums make the pixel term
 count 49,152 elements per 128x128 face, the VGG term 32,768 and the KL 1,024. phi is VGG19's conv5_4 before its
-ReLU, with average pooling (config.vgg; off, with a warning, without a weights file). No adversarial term. At test
-time z = mu + temperature * sigma * eps (SISR: mu = 0, sigma = prior_std).
+ReLU, with average pooling (config.vgg: a VGG19 file from `python -m jaxsr.convert_vgg`; the configs leave the
+term at 0, the prototxts' 10 needs that file: --config.loss.vgg=10 --config.vgg.weights=...). No adversarial
+term. At test time z = mu + temperature * sigma * eps (SISR: mu = 0, sigma = prior_std).
 
 Evaluation, on 8-bit images: Y-channel PSNR and SSIM with an `eval_border` px border for the output, PIL bicubic
 and the x8 self-ensemble; for RefSR also with a reference photo of a different person (how much the right identity
@@ -17,22 +18,22 @@ instead of the noise drawn from the LR.
 """
 import jax
 import jax.numpy as jnp
-from absl import logging
 
 from jaxsr import images, losses, metrics, optim, self_ensemble
 from jaxsr.data import pipeline
 from jaxsr.methods import base
-from jaxsr.models import vae, vgg
+from jaxsr.models import vae
+from jaxsr.train_state import Network
 
 LOSS_TERMS = ('l1', 'vgg', 'kl')
 STD_WHITE = 0.25  # the sample-std image is white from this std (in [-1, 1] units) up
 
 
-class ConditionalVAE(base.Method):
+class SISRVAE(base.Method):
   """SISR-VAE; `RefSRVAE` adds the reference photo."""
 
-  reference = False
   eval_columns = ('LR', 'bicubic', 'output', 'sample std', 'HR')
+  sr_network = 'vae'
 
   def __init__(self, config):
     super().__init__(config)
@@ -47,16 +48,9 @@ class ConditionalVAE(base.Method):
         raise ValueError(f'config.{field}: out of range, got {c[field]}')
     m = c.model
     self.model = vae.ConditionalVAE(
-        c.scale, self.reference, tuple(m.encoder_widths), m.features, tuple(m.head_features),
+        c.scale, self.needs_reference, tuple(m.encoder_widths), m.features, tuple(m.head_features),
         tuple(m.encoder_dense), m.latent, m.noise_dense, tuple(m.decoder_dense), m.decoder_channels,
         m.code_features, m.up_features, c.prior_std, self.dtype)
-    self.vgg = None
-    if c.loss.vgg and c.vgg.weights:
-      self.vgg, self.vgg_params = vgg.from_config(c.vgg, self.dtype)
-    elif c.loss.vgg:
-      logging.warning('config.vgg.weights is empty: the perceptual term (config.loss.vgg=%g) is off. Make a VGG19 '
-                      'file with `python -m jaxsr.convert_vgg` and set config.vgg.weights to train with it.',
-                      c.loss.vgg)
 
   # Data: HR faces (and a reference photo of the same person), LR made on the host by `degradation`.
 
@@ -80,12 +74,8 @@ class ConditionalVAE(base.Method):
     hr = images.to_float(batch['hr'])
     n, h, w, _ = hr.shape
     lr = jnp.zeros((n, h // c.scale, w // c.scale, 3))
-    return {'vae': base.Network.create(self.model, optim.make(c.model.optimizer), rng, lr, self.guide(batch, hr))}
-
-  def load_pretrained(self, state):
-    if self.vgg is not None:
-      state = state.replace(frozen={**state.frozen, 'vgg': self.vgg_params})
-    return state
+    return {'vae': Network.create(self.model, optim.make(c.model.optimizer), rng, lr, self.guide(batch, hr),
+                                  ema_decay=c.get('ema_decay', 0.0))}
 
   # The loss and the step.
 
@@ -95,8 +85,8 @@ class ConditionalVAE(base.Method):
     terms = {'l1': losses.sum_per_example(jnp.abs(output['sr'] - hr) / 2.0),  # / 2: on [0, 1] images
              'kl': losses.sum_per_example(losses.gaussian_kl(output['mu'], output['log_sigma'],
                                                              self.config.prior_std))}
-    if self.vgg is not None:
-      features = lambda x: self.vgg.apply({'params': frozen['vgg']}, x)[self.config.vgg.layer]  # noqa: E731
+    if w.vgg:
+      features = lambda x: frozen['vgg'](x)[self.config.vgg.layer]  # noqa: E731
       terms['vgg'] = losses.sum_per_example(jnp.abs(features(output['sr']) - features(hr)) / 256.0)
     return sum(w[k] * v for k, v in terms.items()), terms
 
@@ -120,12 +110,12 @@ class ConditionalVAE(base.Method):
   def evaluate(self, state, batch, rng):
     c = self.config
     hr, lr, bicubic = (images.to_float(batch[k]) for k in ('hr', 'lr', 'bicubic'))
-    reference = images.to_float(batch['reference']) if self.reference else None
-    guides = (reference,) if self.reference else ()
+    reference = images.to_float(batch['reference']) if self.needs_reference else None
+    guides = (reference,) if self.needs_reference else ()
     upscale = lambda x, *g, eps=None: metrics.quantize(self.upscale(state, x, *g, eps=eps))  # noqa: E731
     outputs = {'output': upscale(lr, *guides), 'bicubic': bicubic,
                'ensemble': metrics.quantize(self_ensemble.self_ensemble(upscale, lr, *guides))}
-    if self.reference:
+    if self.needs_reference:
       outputs['wrong reference'] = upscale(lr, images.to_float(batch['wrong_reference']))
     scalars = {}
     for name, x in outputs.items():
@@ -136,16 +126,16 @@ class ConditionalVAE(base.Method):
     std = samples.std(axis=0).mean(-1, keepdims=True)
     scalars['diversity/std'] = jnp.mean(std)
     columns = {'LR': lr, 'HR': hr, 'sample std': jnp.tile(jnp.clip(std / STD_WHITE, 0, 1) * 2 - 1, 3), **outputs}
-    if self.reference:
+    if self.needs_reference:
       columns['reference'] = reference
     return {k: columns[k] for k in self.eval_columns}, scalars
 
 
-class RefSRVAE(ConditionalVAE):
+class RefSRVAE(SISRVAE):
   """RefSR-VAE: trained on (face, another photo of the same person) pairs; evaluated with references from
   `reference_split` and, as the control, with a reference of another person."""
 
-  reference = True
+  needs_reference = True
   eval_columns = ('LR', 'bicubic', 'reference', 'output', 'wrong reference', 'sample std', 'HR')
 
   def train_data(self, data_dir):
@@ -165,3 +155,6 @@ class RefSRVAE(ConditionalVAE):
   def guide(self, batch, hr):
     del hr
     return images.to_float(batch['reference'])
+
+
+METHODS = {'sisr_vae': SISRVAE, 'refsr_vae': RefSRVAE}

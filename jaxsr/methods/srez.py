@@ -38,3 +38,6 @@ class Srez(PairedSR):
     if not train:
       return lr
     return lr + 2.0 * self.config.input_noise * jax.random.normal(rng, lr.shape, lr.dtype)
+
+
+METHODS = {'srez': Srez}

@@ -9,7 +9,7 @@
 """
 from jaxsr.methods.paired_sr import PairedSR
 from jaxsr.models import discriminators
-from jaxsr.models.sr_generators import SRResNet as SRResNetGenerator
+from jaxsr.models.sr_generators import SRResNetGenerator
 
 
 class SRResNet(PairedSR):
@@ -27,3 +27,6 @@ class SRGAN(SRResNet):
     d = self.config.discriminator
     return discriminators.ConvDiscriminator(tuple(map(tuple, d.units)), 'leaky_relu', first_norm=False,
                                             head='dense', dense_features=d.dense_features, dtype=self.dtype)
+
+
+METHODS = {'srresnet': SRResNet, 'srgan': SRGAN}  # srgan: also the face SRGAN, configs/srgan_face.py

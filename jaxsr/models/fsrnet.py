@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from jaxsr.models import layers
 
 
-class FSRNet(nn.Module):
+class FSRNetGenerator(nn.Module):
   scale: int = 4
   features: int = 64
   prior_features: int = 128

@@ -16,7 +16,7 @@ def upsampling_stages(scale):
   return stages
 
 
-class SRResNet(nn.Module):
+class SRResNetGenerator(nn.Module):
   """Ledig et al. (CVPR 2017); also SRGAN's generator.
 
   conv9x9 64, PReLU; `blocks` x (conv3x3, BN, PReLU, conv3x3, BN, + x); conv3x3, BN, + long skip;
@@ -125,3 +125,4 @@ class DCGANSRGenerator(nn.Module):
       x = layers.keras_batch_norm(train, self.dtype)(conv(64, 3)(layers.nearest_upsample(x, 2)))
       x = act(x) if self.bn_activations else x
     return jnp.tanh(conv(3, 9)(layers.nearest_upsample(x, 2))).astype(jnp.float32)
+

@@ -1,0 +1,137 @@
+"""Everything a run reads from files besides its own checkpoints, each named in its config and loaded here at
+start-up, before any data is built, so that a wrong path fails in seconds and no method constructor does I/O:
+
+  config.vgg.weights    VGG19 for the perceptual term (config.loss.vgg > 0)          -> TrainState.frozen['vgg']
+  config.h2l_workdir    a trained H2L run whose generator makes the LR inputs
+                        (config.degradation = 'h2l'), at step config.h2l_step       -> TrainState.frozen['h2l']
+  config.init_from      a run whose newest generator starts this one (SRGAN from SRResNet)
+
+The H2L step is pinned: the first start uses config.h2l_step (0: the H2L run's newest checkpoint) and records it
+in the run's config.json; a resumed run reads it back and keeps the same degradation even if the H2L run has gone
+on since.
+"""
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from absl import logging
+from flax import struct
+from jax.experimental import multihost_utils
+
+from jaxsr import checkpointing, run_record
+from jaxsr.methods.h2l import HighToLow
+from jaxsr.models import vgg
+from jaxsr.train_state import FrozenNetwork
+
+LEARNED = 'h2l'  # config.degradation that makes LR inputs with a trained H2L generator, on the device
+
+
+class LearnedDegradation(struct.PyTreeNode):
+  """A trained, frozen H2L generator as the LR maker of another method: hr -> H2L(hr, z), z ~ N(0, I), run in
+  inference mode (BatchNorm running statistics), never differentiated."""
+  variables: Any
+  module: Any = struct.field(pytree_node=False)
+  z_dim: int = struct.field(pytree_node=False)
+
+  def __call__(self, hr, rng):
+    z = jax.random.normal(rng, (hr.shape[0], self.z_dim), jnp.float32)
+    return jax.lax.stop_gradient(self.module.apply(self.variables, hr, z, train=False))
+
+
+@dataclasses.dataclass
+class Resources:
+  frozen: dict  # name -> FrozenNetwork or LearnedDegradation, for TrainState.frozen
+  init_from: str = ''  # a run directory whose generator starts this run
+
+
+def uses_vgg(config):
+  return config.get('loss', {}).get('vgg', 0.0) > 0
+
+
+def load(config, dtype=jnp.float32):
+  """The frozen networks `config` names, read from their files; errors name the config field."""
+  frozen = {}
+  if uses_vgg(config):
+    if not config.vgg.weights:
+      raise ValueError(f'config.loss.vgg={config.loss.vgg} needs VGG19 weights: make a file with `python -m '
+                       'jaxsr.convert_vgg` and set config.vgg.weights, or set config.loss.vgg=0')
+    module, params = vgg.from_config(config.vgg, dtype)
+    frozen['vgg'] = FrozenNetwork({'params': params}, module)
+  elif config.get('vgg', {}).get('weights'):
+    logging.warning('config.vgg.weights is set but config.loss.vgg is 0: the perceptual term is off.')
+  if config.get('degradation') == LEARNED:
+    frozen['h2l'] = learned_degradation(config, dtype)
+  init_from = config.get('init_from', '')
+  if init_from and not (Path(init_from).expanduser() / 'checkpoints').is_dir():
+    raise FileNotFoundError(f'config.init_from: {init_from!r} is not a jaxsr run directory (no checkpoints/)')
+  return Resources(frozen, init_from)
+
+
+def h2l_run_config(config):
+  """The config.json of the H2L run in config.h2l_workdir, checked against `config`."""
+  run = Path(config.get('h2l_workdir') or '').expanduser()
+  if not config.get('h2l_workdir') or not (run / run_record.CONFIG).is_file():
+    raise FileNotFoundError(f"config.h2l_workdir: {config.get('h2l_workdir')!r} is not an H2L run directory (no "
+                            f"config.json); train one first: python -m jaxsr.main --config=configs/h2l.py "
+                            f"--workdir=runs/h2l, or choose another config.degradation")
+  h2l = ml_collections.ConfigDict(json.loads((run / run_record.CONFIG).read_text()))
+  if h2l.get('method') != 'h2l':
+    raise ValueError(f"config.h2l_workdir: {run} is a '{h2l.get('method')}' run, not an h2l one")
+  if (h2l.image_size, h2l.scale) != (config.image_size, config.scale):
+    raise ValueError(f'config.h2l_workdir: the H2L run in {run} degrades {h2l.image_size} px faces by x'
+                     f'{h2l.scale}; this config is {config.image_size} px, x{config.scale}')
+  return h2l
+
+
+def pin(config, workdir):
+  """`config` with h2l_step set to the H2L checkpoint this run uses: config.h2l_step when set, else the step the
+  run recorded at its first start, else the H2L run's newest. Every process gets process 0's answer."""
+  if config.get('degradation') != LEARNED:
+    return config
+  h2l_run_config(config)  # a wrong h2l_workdir is named before anything else
+  newest = max(checkpointing.saved_steps(Path(config.h2l_workdir).expanduser() / 'checkpoints'), default=0)
+  recorded = (run_record.read(workdir) or {}) if workdir else {}
+  pinned = recorded.get('h2l_step', 0) if recorded.get('h2l_workdir') == config.h2l_workdir else 0
+  step = config.get('h2l_step', 0) or pinned or newest
+  if jax.process_count() > 1:
+    step = int(multihost_utils.broadcast_one_to_all(np.int32(step)))
+  if pinned and step != pinned:
+    logging.warning('config.h2l_step=%d: this run started with H2L step %d; its LR inputs change from here.', step,
+                    pinned)
+  elif newest > step:
+    logging.info('The H2L run in %s has gone on to step %d; this run keeps step %d (pinned at its first start; '
+                 '--config.h2l_step chooses another).', config.h2l_workdir, newest, step)
+  config = ml_collections.ConfigDict(config.to_dict())
+  config.h2l_step = step
+  return config
+
+
+def learned_degradation(config, dtype=jnp.float32):
+  """The H2L generator of config.h2l_workdir at config.h2l_step (0: newest), as a LearnedDegradation: its
+  averaged weights when the H2L run kept them."""
+  h2l_config = h2l_run_config(config)
+  h2l_config.precision = 'bfloat16' if dtype == jnp.bfloat16 else 'float32'
+  generator = HighToLow(h2l_config).generator
+  size = config.image_size
+  shapes = jax.eval_shape(lambda: generator.init(jax.random.key(0), jnp.zeros((1, size, size, 3)),
+                                                 jnp.zeros((1, h2l_config.z_dim)), train=False))
+  expected = {'params': shapes['params'], 'state': {k: v for k, v in shapes.items() if k != 'params'}}
+  params, state = checkpointing.load_network(config.h2l_workdir, 'h2l', expected, 'h2l_workdir',
+                                             config.get('h2l_step', 0) or None, averaged=True)
+  return LearnedDegradation({'params': params, **state}, generator, h2l_config.z_dim)
+
+
+def start_from(files, state, network='generator'):
+  """`state` with `network` replaced by the newest one of the run files.init_from names, if any."""
+  if not files.init_from:
+    return state
+  net = state.nets[network]
+  params, net_state = checkpointing.load_network(files.init_from, network,
+                                                 {'params': net.params, 'state': net.state}, 'init_from')
+  logging.info('%s initialised from the newest checkpoint of %s.', network, files.init_from)
+  return state.replace(nets={**state.nets, network: net.with_weights(params, net_state)})

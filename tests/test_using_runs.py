@@ -1,0 +1,93 @@
+"""The seam between training and use: every super-resolving config's run works with jaxsr.upscale and
+jaxsr.evaluate through one interface, without the files only training reads; a generator's moving average is
+checkpointed and is what evaluation and inference run."""
+import json
+
+import jax
+import numpy as np
+import pytest
+
+from conftest import load_config, setup_one_device, tiny
+from jaxsr import checkpointing, evaluate, inference, methods, parallel, run_record, train, upscale
+
+SUPER_RESOLVERS = [('srresnet', 'tiny'), ('srgan', 'tiny'), ('srgan_face', 'tiny'), ('srez', 'tiny'),
+                   ('dcgan_sr', 'tiny'), ('fsrnet', 'gan,tiny'), ('l2h_bicubic', 'tiny'), ('l2h', 'tiny'),
+                   ('degradation_sr', 'tiny'), ('sisr_vae', 'tiny'), ('refsr_vae', 'tiny')]
+
+
+def write_untrained_run(config, workdir):
+  """A run directory (config.json, a step-0 checkpoint) of `config`'s freshly initialised networks: what a
+  trained run holds, without the cost of training it."""
+  method = methods.create(config)
+  size, scale = config.image_size, config.scale
+  batch = {'hr': np.zeros((1, size, size, 3), np.uint8), 'reference': np.zeros((1, size, size, 3), np.uint8),
+           'lr': np.zeros((1, size // scale, size // scale, 3), np.uint8)}
+  state = train.init_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed, batch)
+  workdir.mkdir(parents=True)
+  checkpoints = checkpointing.Checkpointer(workdir / 'checkpoints', 1)
+  checkpoints.save(0, state, {})
+  checkpoints.close()
+  run_record.write(workdir, config, 0)
+
+
+@pytest.mark.parametrize('name, variant', SUPER_RESOLVERS)
+def test_every_super_resolving_config_upscales_and_evaluates(name, variant, data_dir, identity_data, tmp_path):
+  config = load_config(name, variant)
+  if name == 'l2h':  # the H2L run that made its LR inputs is a training resource: using the run needs none
+    config.h2l_workdir = str(tmp_path / 'no_such_h2l_run')
+  write_untrained_run(config, tmp_path / name)
+  model = inference.load(tmp_path / name)
+  size, scale = config.image_size, config.scale
+  rng = np.random.default_rng(0)
+  lr = rng.integers(0, 256, (3, size // scale, size // scale, 3), np.uint8)
+  reference = rng.integers(0, 256, (size, size, 3), np.uint8)
+  faces = upscale.upscale_faces(model, lr, reference if model.needs_reference else None, batch_size=2)
+  assert faces.shape == (3, size, size, 3) and faces.dtype == np.uint8
+  assert model.needs_reference == (name == 'refsr_vae')
+  if model.needs_reference:
+    data = evaluate.test_set(size, scale, dataset=identity_data, data_dir=data_dir, limit=4, split='val',
+                             reference_split='train')
+    assert data['guides'].shape == data['hr'].shape == (4, size, size, 3)
+  else:
+    data = evaluate.test_set(size, scale, dataset='procedural_faces/tiny', data_dir=data_dir, limit=4)
+  rows, columns = evaluate.evaluate([model], ['bicubic'], data, scale, batch_size=2)
+  assert rows[1]['method'] == f'{name} ({config.method})' and rows[1]['parameters'] == model.parameters
+  assert all(np.isfinite(rows[1][k]) for k in ('psnr', 'ssim_y', 'lr_consistency', 'swd'))
+  assert columns[name].shape == (4, size, size, 3)
+
+
+def test_a_reference_based_run_is_refused_without_references(data_dir, identity_data, tmp_path):
+  write_untrained_run(load_config('refsr_vae', 'tiny'), tmp_path / 'refsr')
+  model = inference.load(tmp_path / 'refsr')
+  data = evaluate.test_set(64, 8, dataset=identity_data, data_dir=data_dir, limit=2, split='val')
+  with pytest.raises(ValueError, match='needs a reference photo.*--reference_split'):
+    evaluate.evaluate([model], [], data, 8)
+
+
+def test_an_h2l_run_is_named_as_not_super_resolving(tmp_path):
+  write_untrained_run(load_config('h2l', 'tiny'), tmp_path / 'h2l')
+  with pytest.raises(ValueError, match='a h2l run does not super-resolve'):
+    inference.load(tmp_path / 'h2l')
+
+
+def test_the_generators_moving_average_is_checkpointed_and_used_for_evaluation_and_inference(data_dir, tmp_path):
+  decay = 0.5
+  config = tiny('srresnet', data_dir, num_steps=2, checkpoint_every=1, eval_every=2, ema_decay=decay)
+  run = tmp_path / 'run'
+  train.train_and_evaluate(config, run, devices=jax.devices()[:1])
+  saved = {step: checkpointing.read_saved_state(run / 'checkpoints', step)['nets']['generator'] for step in (1, 2)}
+  _, initial, _, _, _ = setup_one_device(config)
+  p0 = jax.device_get(initial.nets['generator'].params)
+  expected = jax.tree.map(lambda a, b, c: decay ** 2 * a + decay * (1 - decay) * b + (1 - decay) * c,
+                          p0, saved[1]['params'], saved[2]['params'])  # ema_0 = p_0, ema_t = d ema + (1 - d) p_t
+  jax.tree.map(lambda x, y: np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-7), saved[2]['ema'], expected)
+  assert not all(np.allclose(a, b) for a, b in zip(jax.tree.leaves(saved[2]['ema']),
+                                                    jax.tree.leaves(saved[2]['params'])))
+
+  model = inference.load(run)
+  jax.tree.map(np.testing.assert_array_equal, jax.device_get(model.state.nets['generator'].params), saved[2]['ema'])
+  method = methods.create(config)
+  logged = [json.loads(line) for line in (run / 'metrics.jsonl').read_text().splitlines()]
+  psnr = next(r['eval/psnr/output'] for r in logged if 'eval/psnr/output' in r)
+  _, scalars = jax.jit(method.evaluate)(model.state, method.eval_data(data_dir), jax.random.PRNGKey(config.seed))
+  assert float(scalars['psnr/output']) == pytest.approx(psnr, abs=1e-4)  # the samples and metrics of the average
