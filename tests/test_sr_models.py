@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from jaxsr.models import discriminators
-from jaxsr.models.sr_generators import DCGANSRGenerator, SRResNetGenerator, SrezGenerator
+from jaxsr.models.sr_generators import DCGANSRGenerator, ESPCNGenerator, SRResNetGenerator, SrezGenerator
 
 GENERATORS = {
     'srresnet': lambda scale: SRResNetGenerator(scale, blocks=2, features=16),
@@ -24,6 +24,16 @@ def test_generators_upscale_by_the_configured_factor(name, scale):
   sr, updated = g.apply(variables, lr, train=True, mutable=['batch_stats'])
   assert sr.shape == out.shape and jax.tree.structure(updated) == jax.tree.structure(
       {'batch_stats': variables['batch_stats']})
+
+
+@pytest.mark.parametrize('scale', [2, 3, 4])
+def test_espcn_shuffles_once_by_any_integer_scale_with_the_papers_layers(scale):
+  lr = jax.random.uniform(jax.random.key(0), (2, 8, 8, 3), minval=-1, maxval=1)
+  out, variables = ESPCNGenerator(scale).init_with_output(jax.random.key(1), lr, train=False)
+  assert out.shape == (2, 8 * scale, 8 * scale, 3) and set(variables) == {'params'}
+  # (5x5x3 + 1) 64 + (3x3x64 + 1) 32 + (3x3x32 + 1) 3 r^2: Shi et al.'s (f1, n1) = (5, 64), (f2, n2) = (3, 32), f3 = 3
+  count = sum(x.size for x in jax.tree.leaves(variables))
+  assert count == 76 * 64 + 577 * 32 + 289 * 3 * scale ** 2
 
 
 def test_srresnet_has_the_paper_layout():

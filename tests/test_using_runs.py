@@ -12,7 +12,8 @@ from jaxsr import checkpointing, evaluate, inference, methods, parallel, run_rec
 
 SUPER_RESOLVERS = [('srresnet', 'tiny'), ('srgan', 'tiny'), ('srgan_face', 'tiny'), ('srez', 'tiny'),
                    ('dcgan_sr', 'tiny'), ('fsrnet', 'gan,tiny'), ('l2h_bicubic', 'tiny'), ('l2h', 'tiny'),
-                   ('degradation_sr', 'tiny'), ('sisr_vae', 'tiny'), ('refsr_vae', 'tiny')]
+                   ('degradation_sr', 'tiny'), ('sisr_vae', 'tiny'), ('refsr_vae', 'tiny'),
+                   ('espcn', 'tiny')]
 
 
 def write_untrained_run(config, workdir):

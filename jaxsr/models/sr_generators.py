@@ -126,3 +126,21 @@ class DCGANSRGenerator(nn.Module):
       x = act(x) if self.bn_activations else x
     return jnp.tanh(conv(3, 9)(layers.nearest_upsample(x, 2))).astype(jnp.float32)
 
+
+class ESPCNGenerator(nn.Module):
+  """ESPCN (Shi et al., "Real-Time Single Image and Video Super-Resolution Using an Efficient Sub-Pixel
+  Convolutional Neural Network", CVPR 2016), the paper's network: conv5x5 64, tanh; conv3x3 32, tanh; conv3x3
+  3 r^2; one pixel shuffle x r (Eq. 4), so any integer scale. The paper super-resolves the luminance alone; here the
+  three RGB channels, as every jaxsr model. pytorch/examples (super_resolution/model.py) swaps tanh for ReLU."""
+  scale: int = 4
+  features: tuple[int, ...] = (64, 32)
+  dtype: layers.Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, lr, train):
+    del train  # no BatchNorm
+    x = jnp.tanh(nn.Conv(self.features[0], (5, 5), dtype=self.dtype)(lr))
+    for width in self.features[1:]:
+      x = jnp.tanh(nn.Conv(width, (3, 3), dtype=self.dtype)(x))
+    x = nn.Conv(3 * self.scale ** 2, (3, 3), dtype=self.dtype)(x)
+    return layers.pixel_shuffle(x, self.scale).astype(jnp.float32)
