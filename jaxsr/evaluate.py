@@ -103,8 +103,7 @@ def score(sr, lr, hr, reference, scale, features=None, reference_features=None):
   f = images.to_float
   row = {'lr_consistency': float(metrics.lr_consistency(f(sr), f(lr)))}
   if hr is not None:
-    row.update(psnr=float(metrics.psnr(f(sr), f(hr))), ssim=float(metrics.ssim(f(sr), f(hr))),
-               psnr_y=float(metrics.psnr_y(f(sr), f(hr), scale)), ssim_y=float(metrics.ssim_y(f(sr), f(hr), scale)))
+    row.update({k: float(v) for k, v in metrics.fidelity(f(sr), f(hr), scale).items()})
   if reference is not None:
     count = min(len(sr), len(reference))
     row['swd'] = float(metrics.swd(f(sr[:count]), f(reference[:count]), jax.random.PRNGKey(0))[0])

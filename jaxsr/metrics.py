@@ -75,6 +75,12 @@ def ssim_y(x, y, border=0, truncate=False):
   return jnp.mean(_ssim_per_image(crop_border(to_y(x), border), crop_border(to_y(y), border), 1.0))
 
 
+def fidelity(x, y, border):
+  """PSNR and SSIM on RGB and on Y with `border` px cropped, of images x against ground truth y: the columns every
+  evaluation reports (training's, the VAEs', jaxsr.evaluate's)."""
+  return {'psnr': psnr(x, y), 'ssim': ssim(x, y), 'psnr_y': psnr_y(x, y, border), 'ssim_y': ssim_y(x, y, border)}
+
+
 def quantize(x):
   """Rounds [-1, 1] images to the 256 levels of a saved 8-bit image, so metrics match what a file would give."""
   return jnp.round((jnp.clip(_f32(x), -1.0, 1.0) + 1.0) * 127.5) / 127.5 - 1.0

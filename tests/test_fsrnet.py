@@ -21,7 +21,7 @@ def test_outputs_and_their_shapes(scale):
   lr = jnp.zeros((2, lr_side, lr_side, 3))
   out = jax.eval_shape(lambda: model.apply(model.init(jax.random.key(0), lr, train=False), lr, train=False))
   side = lr_side * scale
-  assert out['coarse'].shape == out['fine'].shape == (2, side, side, 3)
+  assert out['coarse'].shape == out['sr'].shape == (2, side, side, 3)
   assert out['heatmaps'].shape == (2, 2, side // 2, side // 2, 5)  # (stacks, N, priors side, priors side, L)
   with pytest.raises(ValueError, match='hourglass_depth'):
     jax.eval_shape(lambda: FSRNetGenerator(4, **{**SMALL, 'hourglass_depth': 6}).init(jax.random.key(0), lr,
@@ -36,7 +36,7 @@ def test_the_fine_loss_reaches_the_prior_branch():
   variables = model.init(jax.random.key(0), lr, train=False)
 
   def fine_loss(params):
-    return losses.mse(model.apply({**variables, 'params': params}, lr, train=False)['fine'], jnp.zeros(()))
+    return losses.mse(model.apply({**variables, 'params': params}, lr, train=False)['sr'], jnp.zeros(()))
 
   grads = jax.jit(jax.grad(fine_loss))(variables['params'])
   norms = {name: float(jnp.sqrt(sum(jnp.sum(g ** 2) for g in jax.tree.leaves(tree)))) for name, tree in grads.items()}

@@ -36,8 +36,7 @@ class DCGANSR(PairedSR):
     d = self.config.discriminator
     return DCGANSRDiscriminator(tuple(d.widths), d.features, d.dense_features, d.bn_activations, self.dtype)
 
-  def update_networks(self, nets, hr, lr, frozen, rng, targets=None):
-    del targets
+  def update_networks(self, nets, hr, lr, frozen, rng, batch=None):
     g, d = nets['generator'], nets['discriminator']
     noise = self.config.label_noise
     fake_rng, real_rng, g_rng = jax.random.split(rng, 3)
@@ -57,7 +56,7 @@ class DCGANSR(PairedSR):
 
     def g_loss(params):
       sr, g_state = g(lr, train=True, params=params)
-      content, terms = self.content_loss(sr, hr, lr, frozen)
+      content, terms = self.content_loss(self.loss_inputs(sr, hr, lr, frozen, batch))
       terms['adversarial'] = soft_label_bce(d(sr, train=False), g_target)
       value = content + self.config.loss.adversarial * terms['adversarial']
       return value, (g_state, {'loss': value, **terms})

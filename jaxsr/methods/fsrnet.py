@@ -12,12 +12,10 @@ supervision), p_gt Gaussians of std `prior_sigma` px, at the priors' resolution 
 five landmarks of the training face (dataset feature `landmarks_feature`; `python -m jaxsr.data.build face_folder
 --landmarks=mtcnn` detects them while building a dataset of your own faces).
 """
-import jax
 import jax.numpy as jnp
 
 from jaxsr import images, losses, metrics
-from jaxsr.data import pipeline
-from jaxsr.methods.paired_sr import PairedSR
+from jaxsr.methods.paired_sr import CONTENT_TERMS, LossTerm, PairedSR
 from jaxsr.models import discriminators, layers
 from jaxsr.models.fsrnet import FSRNetGenerator
 
@@ -46,17 +44,23 @@ def landmark_error(predicted, true):
   return jnp.mean(jnp.linalg.norm(predicted - true, axis=-1).mean(-1) / interocular)
 
 
+def prior_loss(x):
+  """MSE of every stack's heatmaps to Gaussians at the training face's landmarks (intermediate supervision)."""
+  size = x.config.image_size
+  target = landmark_heatmaps(x.batch['landmarks'], size, size // 2, x.config.prior_sigma)
+  return losses.mse(x.output['heatmaps'], jnp.broadcast_to(target, x.output['heatmaps'].shape))
+
+
+LOSS_TERMS = {**CONTENT_TERMS,
+              'coarse': LossTerm(lambda x: losses.mse(x.output['coarse'], x.hr)),
+              'prior': LossTerm(prior_loss, features=('landmarks',))}
+
+
 class FSRNet(PairedSR):
   """Network `generator` (coarse SR, fine encoder, prior network, fine decoder) and, for FSRGAN, `discriminator`."""
 
-  extra_loss_terms = ('coarse', 'prior')
+  loss_terms = LOSS_TERMS
   eval_columns = ('LR', 'bicubic', 'coarse', 'output', 'priors', 'HR')
-
-  def __init__(self, config):
-    super().__init__(config)
-    if config.loss.prior and not config.landmarks_feature:
-      raise ValueError('config.loss.prior: the prior term needs landmarks; name the dataset feature in '
-                       'config.landmarks_feature, or set config.loss.prior=0')
 
   def make_generator(self):
     g = self.config.generator
@@ -70,49 +74,6 @@ class FSRNet(PairedSR):
     d = self.config.discriminator
     return discriminators.ConvDiscriminator(tuple(map(tuple, d.units)), 'leaky_relu', first_norm=False,
                                             head='dense', dense_features=d.dense_features, dtype=self.dtype)
-
-  def sr_image(self, output):
-    return output['fine']
-
-  def discriminator_input(self, image, lr):
-    """C(image, x): the image beside the bicubic-upsampled LR, when config.conditional_discriminator."""
-    if not self.config.get('conditional_discriminator', False):  # runs recorded before it existed: no
-      return image
-    n, size = image.shape[0], self.config.image_size
-    return jnp.concatenate([image, jax.image.resize(lr, (n, size, size, lr.shape[-1]), 'bicubic')], axis=-1)
-
-  def _landmarks_key(self):
-    return self.config.landmarks_feature if self.config.loss.prior else None
-
-  def train_data(self, data_dir):
-    c = self.config
-    source = pipeline.data_source(c.dataset, 'train', data_dir)
-    try:
-      return pipeline.paired(source, c.hr_feature, c.degradation, c.scale, c.seed, c.flip, self._landmarks_key())
-    except KeyError as e:
-      raise KeyError(f'{e.args[0]}. FSRNet reads landmarks from config.landmarks_feature: build the dataset with '
-                     f'--landmarks=mtcnn (or a landmarks file), or train without priors: --config.loss.prior=0') from e
-
-  def eval_data(self, data_dir):
-    c = self.config
-    source = pipeline.data_source(c.eval_dataset, 'test', data_dir)
-    return pipeline.paired_examples(source, c.eval_size, c.hr_feature, c.degradation, c.scale, self._landmarks_key())
-
-  def loss_targets(self, batch):
-    if 'landmarks' not in batch:
-      return {}
-    size = self.config.image_size
-    return {'heatmaps': landmark_heatmaps(batch['landmarks'], size, size // 2, self.config.prior_sigma)}
-
-  def generator_loss(self, output, hr, lr, frozen, d, targets):
-    loss, terms = super().generator_loss(output, hr, lr, frozen, d, targets)
-    w = self.config.loss
-    terms['coarse'] = losses.mse(output['coarse'], hr)
-    loss = loss + w.coarse * terms['coarse']
-    if 'heatmaps' in targets:
-      terms['prior'] = losses.mse(output['heatmaps'], jnp.broadcast_to(targets['heatmaps'], output['heatmaps'].shape))
-      loss = loss + w.prior * terms['prior']
-    return loss, {**terms, 'loss': loss}
 
   def evaluate(self, state, batch, rng):
     """The paired SR metrics of the fine output, PSNR of the coarse one, with landmarks their NME, and under

@@ -1,31 +1,70 @@
-"""Super-resolution from (HR, degraded LR) pairs: one generator and, for the GANs, one discriminator.
+"""Super-resolution from (HR, degraded LR) pairs: a generator, a way to make training pairs, a table of loss
+terms and, for the GANs, a discriminator.
 
-What SRResNet, SRGAN, its face variant, srez, DCGAN-SR and L2H share lives here: paired data, the loss, the step,
-the evaluation. A method subclass names its networks; its config names its loss weights:
+What SRResNet, SRGAN, its face variant, srez, DCGAN-SR, FSRNet, L2H and ESPCN share lives here: paired data, the
+loss, the step, the evaluation. A method names its networks and, when it adds terms, its `loss_terms`; its config
+weighs them:
 
   L_G = mse * MSE(G(x), y) + l1 * L1(G(x), y) + dssim * (1 - SSIM(G(x), y)) / 2
-      + vgg * MSE(phi(G(x)), phi(y)) + lr_l1 * L1(avgpool_s(G(x)), x) + adversarial * L_adv(D(G(x)))
+      + vgg * MSE(phi(G(x)), phi(y)) + lr_l1 * L1(avgpool_s(G(x)), x) + ... + adversarial * L_adv(D(G(x)))
   L_D = the discriminator half of `gan_loss` ('bce': sigmoid cross-entropy, 'hinge')
 
 with x the LR input, y the HR face, phi a VGG19 layer (config.vgg). Images are in [-1, 1]. A generator with more
-than one output (FSRNet: coarse, fine, priors) names its image in `sr_image` and adds its own terms.
+than one output (FSRNet: coarse image, priors) returns a dict whose 'sr' is the image.
 
-LR inputs are made on the host by config.degradation (jaxsr/data/degradations.py), or, with
+The pairs: LR inputs made on the host by config.degradation (jaxsr/data/degradations.py), or, with
 `degradation='h2l'`, on the device by the frozen H2L generator of config.h2l_workdir (jaxsr/resources.py): Bulat et
 al.'s learned degradation, for every paired method. The evaluation pairs of a learned degradation are bicubic, the
-same for every run.
+same for every run. Two more options of every paired method: `input_noise` (Gaussian noise on G's training
+inputs, srez) and `conditional_discriminator` (D judges the image beside the bicubic-upsampled LR, FSRGAN).
 """
 import abc
+import dataclasses
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
+
 from jaxsr import images, losses, metrics, optim, resources
 from jaxsr.data import pipeline
 from jaxsr.methods import base, gan
 from jaxsr.models import layers
 from jaxsr.train_state import Network
 
-CONTENT_TERMS = ('mse', 'l1', 'dssim', 'vgg', 'lr_l1')
+
+@dataclasses.dataclass(frozen=True)
+class LossInputs:
+  """What a loss term may read: the generator's output (an image, or a dict whose 'sr' is the image), the SR image,
+  the HR face, the LR input, the training batch (its other features: landmarks), the frozen networks, the config."""
+  output: Any
+  sr: jax.Array
+  hr: jax.Array
+  lr: jax.Array
+  batch: dict
+  frozen: dict
+  config: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class LossTerm:
+  """One term of L_G: `fn(LossInputs) -> scalar`, weighed by config.loss.<name>; `features` are the dataset
+  features it reads besides the HR face, each named by config.<feature>_feature (FSRNet's prior: landmarks)."""
+  fn: Callable[[LossInputs], jax.Array]
+  features: tuple[str, ...] = ()
+
+
+CONTENT_TERMS = {
+    'mse': LossTerm(lambda x: losses.mse(x.sr, x.hr)),
+    'l1': LossTerm(lambda x: losses.l1(x.sr, x.hr)),
+    'dssim': LossTerm(lambda x: losses.dssim(x.sr, x.hr)),
+    'vgg': LossTerm(lambda x: losses.feature_mse(x.frozen['vgg'](x.sr), x.frozen['vgg'](x.hr))),
+    'lr_l1': LossTerm(lambda x: losses.l1(layers.avg_pool(x.sr, x.config.scale), x.lr)),
+}
+
+
+def sr_image(output):
+  """The super-resolved image among a generator's outputs: what D judges and `upscale` returns."""
+  return output['sr'] if isinstance(output, dict) else output
 
 
 class PairedSR(base.Method):
@@ -33,16 +72,21 @@ class PairedSR(base.Method):
 
   eval_columns = ('LR', 'bicubic', 'output', 'HR')
   sr_network = 'generator'
-  extra_loss_terms: tuple[str, ...] = ()  # config.loss terms a subclass adds to CONTENT_TERMS
+  loss_terms = CONTENT_TERMS  # a method that adds terms extends it: {**CONTENT_TERMS, 'coarse': LossTerm(...)}
   simultaneous_update = False  # True: G steps against the D the step started with (gan.adversarial_update)
 
   def __init__(self, config):
     super().__init__(config)
     c = config
-    known = CONTENT_TERMS + self.extra_loss_terms + ('adversarial',)
+    known = (*self.loss_terms, 'adversarial')
     unknown = sorted(set(c.loss) - set(known))
     if unknown:
       raise ValueError(f'config.loss: unknown terms {unknown}; known: {known}')
+    for name in self.active_terms():
+      for feature in self.loss_terms[name].features:
+        if not c.get(f'{feature}_feature'):
+          raise ValueError(f'config.loss.{name}: the term reads {feature}; name the dataset feature in '
+                           f'config.{feature}_feature, or set config.loss.{name}=0')
     if c.gan_loss not in losses.GAN_LOSSES:
       raise ValueError(f"config.gan_loss: unknown '{c.gan_loss}'; known: {sorted(losses.GAN_LOSSES)}")
     self.generator = self.make_generator()
@@ -60,22 +104,28 @@ class PairedSR(base.Method):
     """None for methods trained on content losses alone."""
     return None
 
+  def active_terms(self):
+    """The names of the loss terms with a positive weight, in `loss_terms` order."""
+    return [name for name in self.loss_terms if self.config.loss.get(name, 0.0)]
+
   def generator_input(self, lr, rng, train):
-    """What G sees; srez adds noise in training."""
-    del rng, train
-    return lr
+    """What G sees: x, plus n ~ N(0, (2 input_noise)^2) in training (config.input_noise is on [0, 1] images, as
+    srez gives it)."""
+    noise = self.config.get('input_noise', 0.0)  # runs recorded before the field: none
+    if not train or not noise:
+      return lr
+    return lr + 2.0 * noise * jax.random.normal(rng, lr.shape, lr.dtype)
 
   def discriminator_input(self, image, lr):
-    """What D sees of an HR or SR face; FSRGAN's conditional D adds the LR."""
-    del lr
-    return image
+    """What D sees of an HR or SR face: with config.conditional_discriminator, the image beside the
+    bicubic-upsampled LR (FSRGAN's C(image, x), Chen et al., Eq. 5), so D judges whether a face fits its input."""
+    if not self.config.get('conditional_discriminator', False):  # runs recorded before the field: no
+      return image
+    n, size = image.shape[0], self.config.image_size
+    return jnp.concatenate([image, jax.image.resize(lr, (n, size, size, lr.shape[-1]), 'bicubic')], axis=-1)
 
-  def sr_image(self, output):
-    """The super-resolved image among the generator's outputs: what D judges and `upscale` returns."""
-    return output
-
-  # Data: pairs made on the host by the configured degradation (HR faces alone for a learned one); evaluation on
-  # fixed pairs of the test split.
+  # Data: pairs made on the host by the configured degradation (HR faces alone for a learned one), with the
+  # features the loss terms read; evaluation on fixed pairs of the test split.
 
   def host_degradation(self):
     """The degradation the host applies to training faces: None when the device makes the LR."""
@@ -84,15 +134,26 @@ class PairedSR(base.Method):
   def eval_degradation(self):
     return 'bicubic' if self.learned_degradation else self.config.degradation
 
+  def landmarks_key(self):
+    """The dataset feature of the landmarks when a loss term reads them (they are flipped with the face)."""
+    needed = {f for name in self.active_terms() for f in self.loss_terms[name].features}
+    return self.config.landmarks_feature if 'landmarks' in needed else None
+
   def train_data(self, data_dir):
     c = self.config
     source = pipeline.data_source(c.dataset, 'train', data_dir)
-    return pipeline.paired(source, c.hr_feature, self.host_degradation(), c.scale, c.seed, c.flip)
+    try:
+      return pipeline.paired(source, c.hr_feature, self.host_degradation(), c.scale, c.seed, c.flip,
+                             self.landmarks_key())
+    except KeyError as e:
+      raise KeyError(f'{e.args[0]}. A loss term reads landmarks from config.landmarks_feature: build the dataset '
+                     f'with --landmarks=mtcnn (or a landmarks file), or set that term to 0') from e
 
   def eval_data(self, data_dir):
     c = self.config
     source = pipeline.data_source(c.eval_dataset, 'test', data_dir)
-    return pipeline.paired_examples(source, c.eval_size, c.hr_feature, self.eval_degradation(), c.scale)
+    return pipeline.paired_examples(source, c.eval_size, c.hr_feature, self.eval_degradation(), c.scale,
+                                    self.landmarks_key())
 
   def init_networks(self, rng, batch):
     g_rng, d_rng = jax.random.split(rng)
@@ -103,35 +164,25 @@ class PairedSR(base.Method):
                                         ema_decay=c.get('ema_decay', 0.0))}
     if self.discriminator is not None:
       nets['discriminator'] = Network.create(self.discriminator, optim.make(c.discriminator.optimizer), d_rng,
-                                                  self.discriminator_input(images.to_float(batch['hr']), lr))
+                                             self.discriminator_input(images.to_float(batch['hr']), lr))
     return nets
 
   # The loss and the step.
 
-  def content_loss(self, sr, hr, lr, frozen):
-    """The weighted content terms of the module docstring; returns (total, {term: value})."""
+  def loss_inputs(self, output, hr, lr, frozen, batch=None):
+    return LossInputs(output, sr_image(output), hr, lr, batch or {}, frozen, self.config)
+
+  def content_loss(self, x):
+    """The weighted `loss_terms` (all but the adversarial one) on LossInputs x; returns (total, {term: value})."""
     w = self.config.loss
-    terms = {}
-    if w.get('mse', 0.0):
-      terms['mse'] = losses.mse(sr, hr)
-    if w.get('l1', 0.0):
-      terms['l1'] = losses.l1(sr, hr)
-    if w.get('dssim', 0.0):
-      terms['dssim'] = losses.dssim(sr, hr)
-    if w.get('vgg', 0.0):
-      terms['vgg'] = losses.feature_mse(frozen['vgg'](sr), frozen['vgg'](hr))
-    if w.get('lr_l1', 0.0):
-      terms['lr_l1'] = losses.l1(layers.avg_pool(sr, self.config.scale), lr)
+    terms = {name: self.loss_terms[name].fn(x) for name in self.active_terms()}
     return sum(w[k] * v for k, v in terms.items()), terms
 
-  def generator_loss(self, output, hr, lr, frozen, d, targets):
-    """`targets`: what `loss_targets` made of the batch, for a subclass's own terms."""
-    del targets
-    sr = self.sr_image(output)
-    content, terms = self.content_loss(sr, hr, lr, frozen)
-    loss = content
+  def generator_loss(self, output, hr, lr, frozen, d, batch):
+    x = self.loss_inputs(output, hr, lr, frozen, batch)
+    loss, terms = self.content_loss(x)
     if d is not None:
-      terms['adversarial'] = self.g_adversarial(d(self.discriminator_input(sr, lr), train=True)[0])  # G's step
+      terms['adversarial'] = self.g_adversarial(d(self.discriminator_input(x.sr, lr), train=True)[0])  # G's step
       loss = loss + self.config.loss.adversarial * terms['adversarial']
     return loss, {'loss': loss, **terms}
 
@@ -142,53 +193,42 @@ class PairedSR(base.Method):
       return hr, state.frozen[resources.LEARNED](hr, rng)
     return hr, images.to_float(batch['lr'])
 
-  def loss_targets(self, batch):
-    """What the batch holds for a subclass's own loss terms besides the HR face (FSRNet: landmark heatmaps)."""
-    del batch
-    return {}
-
   def train_step(self, state, batch, rng):
     pair_rng, noise_rng = jax.random.split(rng)
     hr, lr = self.training_pair(state, batch, pair_rng)
-    nets, metrics = self.update_networks(state.nets, hr, lr, state.frozen, noise_rng, self.loss_targets(batch))
+    nets, metrics = self.update_networks(state.nets, hr, lr, state.frozen, noise_rng, batch)
     return state.replace(nets=nets), metrics
 
-  def update_networks(self, nets, hr, lr, frozen, rng, targets=None):
-    """One step of `generator` (after one of `discriminator`, if any) on float (HR, LR) pairs.
-
-    Returns (nets, metrics); a pipeline that makes its own pairs (the joint H2L + L2H) calls this directly.
-    """
+  def update_networks(self, nets, hr, lr, frozen, rng, batch=None):
+    """One step of `generator` (after one of `discriminator`, if any) on float (HR, LR) pairs; `batch` holds what
+    loss terms read besides them. Returns (nets, metrics); the joint H2L + L2H pipeline, which makes its own
+    pairs, calls this directly."""
     g, x = nets['generator'], self.generator_input(lr, rng, train=True)
     if self.discriminator is None:
       def loss(params):
         output, g_state = g(x, train=True, params=params)
-        value, terms = self.generator_loss(output, hr, lr, frozen, None, targets)
+        value, terms = self.generator_loss(output, hr, lr, frozen, None, batch)
         return value, (g_state, terms)
 
       grads, (g_state, g_metrics) = jax.grad(loss, has_aux=True)(g.params)
       return {'generator': g.update(grads, g_state)}, base.prefixed('generator', g_metrics)
     g, d, _, g_metrics, d_metrics = gan.adversarial_update(
         g, (x,), nets['discriminator'], self.discriminator_input(hr, lr),
-        lambda output, d: self.generator_loss(output, hr, lr, frozen, d, targets), self.d_loss,
-        lambda output: self.discriminator_input(self.sr_image(output), lr), self.simultaneous_update)
+        lambda output, d: self.generator_loss(output, hr, lr, frozen, d, batch), self.d_loss,
+        lambda output: self.discriminator_input(sr_image(output), lr), self.simultaneous_update)
     return ({'generator': g, 'discriminator': d},
             {**base.prefixed('generator', g_metrics), **base.prefixed('discriminator', d_metrics)})
 
   def upscale(self, state, lr, reference=None):
     """LR images in [-1, 1] -> SR images in [-1, 1] (inference: BN running statistics, no input noise)."""
     del reference
-    return self.sr_image(state.nets['generator'](self.generator_input(lr, None, train=False), train=False))
+    return sr_image(state.nets['generator'](lr, train=False))
 
   def evaluate(self, state, batch, rng):
     """PSNR/SSIM on RGB and on Y with a border of `scale` px, for the output and PIL bicubic, on 8-bit images."""
     del rng
     hr, lr, bicubic = (images.to_float(batch[k]) for k in ('hr', 'lr', 'bicubic'))
     sr = metrics.quantize(self.upscale(state, lr))
-    border = self.config.scale
-    scalars = {}
-    for name, x in (('output', sr), ('bicubic', bicubic)):
-      scalars[f'psnr/{name}'] = metrics.psnr(x, hr)
-      scalars[f'ssim/{name}'] = metrics.ssim(x, hr)
-      scalars[f'psnr_y/{name}'] = metrics.psnr_y(x, hr, border)
-      scalars[f'ssim_y/{name}'] = metrics.ssim_y(x, hr, border)
+    scalars = {f'{metric}/{name}': value for name, x in (('output', sr), ('bicubic', bicubic))
+               for metric, value in metrics.fidelity(x, hr, self.config.scale).items()}
     return {'LR': lr, 'bicubic': bicubic, 'output': sr, 'HR': hr}, scalars

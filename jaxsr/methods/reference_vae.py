@@ -11,10 +11,10 @@ ReLU, with average pooling (config.vgg: a VGG19 file from `python -m jaxsr.conve
 term at 0, the prototxts' 10 needs that file: --config.loss.vgg=10 --config.vgg.weights=...). No adversarial
 term. At test time z = mu + temperature * sigma * eps (SISR: mu = 0, sigma = prior_std).
 
-Evaluation, on 8-bit images: Y-channel PSNR and SSIM with an `eval_border` px border for the output, PIL bicubic
-and the x8 self-ensemble; for RefSR also with a reference photo of a different person (how much the right identity
-helps); sample diversity, the per-pixel standard deviation over `diversity_samples` outputs with eps ~ N(0, 1)
-instead of the noise drawn from the LR.
+Evaluation, on 8-bit images: PSNR and SSIM (RGB, and Y with an `eval_border` px border, as the paper measures) for
+the output, PIL bicubic and the x8 self-ensemble; for RefSR also with a reference photo of a different person (how
+much the right identity helps); sample diversity, the per-pixel standard deviation over `diversity_samples`
+outputs with eps ~ N(0, 1) instead of the noise drawn from the LR.
 """
 import jax
 import jax.numpy as jnp
@@ -117,10 +117,8 @@ class SISRVAE(base.Method):
                'ensemble': metrics.quantize(self_ensemble.self_ensemble(upscale, lr, *guides))}
     if self.needs_reference:
       outputs['wrong reference'] = upscale(lr, images.to_float(batch['wrong_reference']))
-    scalars = {}
-    for name, x in outputs.items():
-      scalars[f'psnr_y/{name}'] = metrics.psnr_y(x, hr, c.eval_border)
-      scalars[f'ssim_y/{name}'] = metrics.ssim_y(x, hr, c.eval_border)
+    scalars = {f'{metric}/{name}': value for name, x in outputs.items()
+               for metric, value in metrics.fidelity(x, hr, c.eval_border).items()}
     noise = jax.random.normal(rng, (c.diversity_samples, lr.shape[0], c.model.latent))
     samples = jnp.stack([upscale(lr, *guides, eps=eps) for eps in noise])
     std = samples.std(axis=0).mean(-1, keepdims=True)

@@ -5,12 +5,10 @@
 
 G and D are updated together from the same parameters, as srez_train.py runs both minimize ops in one
 `sess.run`: G's gradient comes from the D the step started with. Adam 2e-4, beta1 0.5, halved every 5k steps.
-The original works on [0, 1] images; here they are in [-1, 1], so the noise std doubles and the L1 weight halves
-(configs/srez.py).
+The original works on [0, 1] images; here they are in [-1, 1], so the noise std doubles (config.input_noise keeps
+the original's number; PairedSR.generator_input doubles it) and the L1 weight halves (configs/srez.py).
 """
 import functools
-
-import jax
 
 from jaxsr.methods.paired_sr import PairedSR
 from jaxsr.models import discriminators, layers
@@ -32,12 +30,6 @@ class Srez(PairedSR):
     return discriminators.ConvDiscriminator(tuple(map(tuple, self.config.discriminator.units)), 'relu',
                                             first_norm=True, head='mean', dtype=self.dtype, norm_fn=norm,
                                             kernel_init=layers.srez_kernel_init(2.0))
-
-  def generator_input(self, lr, rng, train):
-    """x + n in training, with n ~ N(0, (2 input_noise)^2): config.input_noise is on the original's [0, 1] scale."""
-    if not train:
-      return lr
-    return lr + 2.0 * self.config.input_noise * jax.random.normal(rng, lr.shape, lr.dtype)
 
 
 METHODS = {'srez': Srez}

@@ -33,7 +33,8 @@ class FSRNetGenerator(nn.Module):
 
   @nn.compact
   def __call__(self, lr, train):
-    """Returns {'coarse', 'fine': (N, H, W, 3) in [-1, 1] (unbounded), 'heatmaps': (stacks, N, H/2, W/2, L)}."""
+    """Returns {'coarse', 'sr' (the fine output): (N, H, W, 3) in [-1, 1] (unbounded), 'heatmaps': (stacks, N,
+    H/2, W/2, L)}."""
     n, h, w, c = lr.shape
     if (h * self.scale // 2) % 2 ** self.hourglass_depth:
       raise ValueError(f'config.generator.hourglass_depth: priors are {h * self.scale // 2} px, which '
@@ -66,5 +67,5 @@ class FSRNetGenerator(nn.Module):
     x = norm_relu(conv(self.features, 3)(jnp.concatenate([encoded, features], axis=-1)))
     x = nn.ConvTranspose(self.features, (4, 4), (2, 2), dtype=self.dtype)(x)
     fine = conv(3, 3)(norm_relu(blocks(norm_relu(x), self.decoder_blocks, self.features)))
-    return {'coarse': coarse.astype(jnp.float32), 'fine': fine.astype(jnp.float32),
+    return {'coarse': coarse.astype(jnp.float32), 'sr': fine.astype(jnp.float32),
             'heatmaps': jnp.stack(heatmaps).astype(jnp.float32)}
