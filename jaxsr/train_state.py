@@ -31,11 +31,14 @@ class Network(struct.PyTreeNode):
     return cls(params=params, state=variables, opt_state=tx.init(params), module=module, tx=tx,
                ema=params if ema_decay else None, ema_decay=ema_decay)
 
-  def __call__(self, *inputs, train, params=None, state=None):
-    """Runs the network. With train=True returns (output, updated state) and uses batch statistics."""
+  def __call__(self, *inputs):
+    """The output in inference mode: BatchNorm running statistics, no state change."""
+    return self.module.apply(self.variables(), *inputs, train=False)
+
+  def train_apply(self, *inputs, params=None, state=None):
+    """(output, updated state) in training mode (batch statistics; a spectral norm's power iteration), with
+    `params` and `state` in place of the network's own when given (to differentiate, to chain two calls)."""
     variables = {'params': self.params if params is None else params, **(self.state if state is None else state)}
-    if not train:
-      return self.module.apply(variables, *inputs, train=False)
     if not self.state:
       return self.module.apply(variables, *inputs, train=True), {}
     return self.module.apply(variables, *inputs, train=True, mutable=list(self.state))

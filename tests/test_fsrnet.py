@@ -151,7 +151,7 @@ def test_fsrgans_discriminator_judges_the_face_beside_its_lr_input(data_dir):
   assert d.params['ConvNormAct_0']['Conv_0']['kernel'].shape[2] == 6  # RGB face + RGB bicubic LR-up
   hr = jnp.asarray(batch['hr'], jnp.float32) / 127.5 - 1
   lr = jnp.asarray(batch['lr'], jnp.float32) / 127.5 - 1
-  logits = lambda cond: d(method.discriminator_input(hr, cond), train=False)  # noqa: E731
+  logits = lambda cond: d(method.discriminator_input(hr, cond))  # noqa: E731
   assert float(jnp.abs(logits(lr) - logits(jnp.flip(lr, 0))).max()) > 1e-4  # the same faces, other inputs
   config.conditional_discriminator = False
   method, state, *_ = setup(config)

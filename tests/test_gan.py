@@ -27,14 +27,14 @@ def networks():
 
 
 def generator_loss(fake, d):
-  value = losses.bce_generator(d(fake, train=True)[0])
+  value = losses.bce_generator(d.train_apply(fake)[0])
   return value, {'loss': value}
 
 
 def g_step_recomputing_g(g, x, d):
   """The plain way: a G step that runs G again, against discriminator `d`."""
   def loss(params):
-    fake, state = g(x, train=True, params=params)
+    fake, state = g.train_apply(x, params=params)
     return generator_loss(fake, d)[0], state
   grads, state = jax.grad(loss, has_aux=True)(g.params)
   return g.update(grads, state)

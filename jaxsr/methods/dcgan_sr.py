@@ -44,20 +44,20 @@ class DCGANSR(PairedSR):
 
     def d_step(d, images, target):
       def loss(params):
-        logits, state = d(images, train=True, params=params)
+        logits, state = d.train_apply(images, params=params)
         value = soft_label_bce(logits, target)
         return value, (state, value, logits.mean())
       grads, (state, value, score) = jax.grad(loss, has_aux=True)(d.params)
       return d.update(grads, state), value, score
 
-    d, fake_loss, fake_score = d_step(d, g(lr, train=False), labels(fake_rng))
+    d, fake_loss, fake_score = d_step(d, g(lr), labels(fake_rng))
     d, real_loss, real_score = d_step(d, hr, 1.0 - labels(real_rng))
     g_target = 1.0 - labels(g_rng)
 
     def g_loss(params):
-      sr, g_state = g(lr, train=True, params=params)
+      sr, g_state = g.train_apply(lr, params=params)
       content, terms = self.content_loss(self.loss_inputs(sr, hr, lr, frozen, batch))
-      terms['adversarial'] = soft_label_bce(d(sr, train=False), g_target)
+      terms['adversarial'] = soft_label_bce(d(sr), g_target)
       value = content + self.config.loss.adversarial * terms['adversarial']
       return value, (g_state, {'loss': value, **terms})
 

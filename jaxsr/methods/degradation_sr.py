@@ -17,14 +17,12 @@ from jaxsr.methods import base, gan
 from jaxsr.methods.h2l import HighToLow
 from jaxsr.methods.l2h import LowToHigh
 
-SHARED_FIELDS = ('precision', 'scale', 'image_size', 'dataset', 'eval_dataset', 'eval_size', 'seed', 'hr_feature',
-                 'lr_dataset', 'lr_feature', 'ema_decay')
-
 
 def l2h_config(config):
-  """The L2H half's full config: paired-SR defaults, the shared top-level fields, then config.l2h."""
+  """The L2H half's full config: paired-SR defaults, the top-level fields (data, sizes, precision, seed) except the
+  groups config.l2h holds, then config.l2h (its generator, discriminator, loss, gan_loss)."""
   c = config_base.paired_sr_config()
-  c.update({k: config[k] for k in SHARED_FIELDS if k in config})  # ema_decay: not in runs recorded before it
+  c.update({k: v for k, v in config.items() if k != 'l2h' and k not in config.l2h})
   c.method = 'l2h'
   c.update(config.l2h)
   return c
@@ -58,9 +56,7 @@ class DegradationSR(base.Method):
 
   def init_networks(self, rng, batch):
     h2l_rng, l2h_rng = jax.random.split(rng)
-    h2l = self.h2l.init_networks(h2l_rng, batch)
-    l2h = self.l2h.init_networks(l2h_rng, batch)
-    return {**h2l, 'l2h': l2h['generator'], 'd_hr': l2h['discriminator']}
+    return {**self.h2l.init_networks(h2l_rng, batch), **joint_names(self.l2h.init_networks(l2h_rng, batch))}
 
   def train_step(self, state, batch, rng):
     hr, real_lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
@@ -69,12 +65,11 @@ class DegradationSR(base.Method):
     h2l, d_lr, fake_lr, h2l_metrics, d_lr_metrics = gan.adversarial_update(
         nets['h2l'], (hr, self.h2l.noise(h2l_rng, hr)), nets['d_lr'], real_lr,
         lambda fake, d: self.h2l.generator_loss(fake, hr, d), losses.hinge_discriminator)
-    l2h_nets, l2h_metrics = self.l2h.update_networks({'generator': nets['l2h'], 'discriminator': nets['d_hr']},
-                                                     hr, jax.lax.stop_gradient(fake_lr), state.frozen, l2h_rng)
+    l2h_nets, l2h_metrics = self.l2h.update_networks(l2h_names(nets), hr, jax.lax.stop_gradient(fake_lr),
+                                                     state.frozen, l2h_rng)
     metrics = {**base.prefixed('h2l', h2l_metrics), **base.prefixed('d_lr', d_lr_metrics),
-               **{_l2h_name(k): v for k, v in l2h_metrics.items()}}
-    nets = {'h2l': h2l, 'd_lr': d_lr, 'l2h': l2h_nets['generator'], 'd_hr': l2h_nets['discriminator']}
-    return state.replace(nets=nets), metrics
+               **joint_names(l2h_metrics)}
+    return state.replace(nets={'h2l': h2l, 'd_lr': d_lr, **joint_names(l2h_nets)}), metrics
 
   def evaluate(self, state, batch, rng):
     h2l_batch = {'hr': batch['hr'], 'lr': batch['real_lr'], **({'degraded': batch['degraded']}
@@ -89,17 +84,24 @@ class DegradationSR(base.Method):
     return self.l2h.upscale(self._l2h_state(state), lr)
 
   def _l2h_state(self, state):
-    """The L2H half as the L2H method names its networks."""
-    return state.replace(nets={'generator': state.nets['l2h'], 'discriminator': state.nets['d_hr']})
+    return state.replace(nets=l2h_names(state.nets))
 
 
-_L2H_NAMES = {'generator': 'l2h', 'discriminator': 'd_hr'}
+# The L2H method's names of its networks -> this method's, for networks and their metrics alike.
+JOINT_NAMES = {'generator': 'l2h', 'discriminator': 'd_hr'}
 
 
-def _l2h_name(key):
-  """generator/... -> l2h/..., discriminator/... -> d_hr/...: metrics named after this method's networks."""
-  net, _, rest = key.partition('/')
-  return f'{_L2H_NAMES[net]}/{rest}'
+def joint_names(tree):
+  """{'generator': g, 'discriminator/loss': x} -> {'l2h': g, 'd_hr/loss': x}."""
+  renamed = {}
+  for key, value in tree.items():
+    net, slash, rest = key.partition('/')
+    renamed[JOINT_NAMES[net] + slash + rest] = value
+  return renamed
+
+
+def l2h_names(nets):
+  return {k: nets[v] for k, v in JOINT_NAMES.items()}
 
 
 METHODS = {'degradation_sr': DegradationSR}

@@ -83,7 +83,7 @@ class FSRNet(PairedSR):
       x, y = outputs[name], outputs['HR']
       scalars[f'fsrnet_protocol/psnr_y/{name}'] = metrics.psnr_y(x, y, truncate=True)
       scalars[f'fsrnet_protocol/ssim_y/{name}'] = metrics.ssim_y(x, y, truncate=True)
-    full = state.nets['generator'](images.to_float(batch['lr']), train=False)
+    full = state.nets['generator'](images.to_float(batch['lr']))
     hr, size = images.to_float(batch['hr']), self.config.image_size
     scalars['psnr/coarse'] = metrics.psnr(jnp.clip(full['coarse'], -1, 1), hr)
     heatmaps = full['heatmaps'][-1]

@@ -11,8 +11,8 @@ def discriminator_update(d, real, fake, loss_fn=losses.hinge_discriminator):
   spectral norm makes one power iteration per call. Returns (updated d, metrics).
   """
   def loss(params):
-    real_logits, state = d(real, train=True, params=params)
-    fake_logits, state = d(fake, train=True, params=params, state=state)
+    real_logits, state = d.train_apply(real, params=params)
+    fake_logits, state = d.train_apply(fake, params=params, state=state)
     value = loss_fn(real_logits, fake_logits)
     return value, (state, {'loss': value, 'score_real': real_logits.mean(), 'score_fake': fake_logits.mean()})
 
@@ -30,7 +30,7 @@ def adversarial_update(g, g_inputs, d, real, generator_loss, d_loss_fn, fake_ima
   started with, as one `sess.run` of both minimize ops does in TensorFlow (srez). `fake_image` picks what D sees of
   a generator with several outputs.
   """
-  fake, pull_back, g_state = jax.vjp(lambda p: g(*g_inputs, train=True, params=p), g.params, has_aux=True)
+  fake, pull_back, g_state = jax.vjp(lambda p: g.train_apply(*g_inputs, params=p), g.params, has_aux=True)
   d_next, d_metrics = discriminator_update(d, real, jax.lax.stop_gradient(fake_image(fake)), d_loss_fn)
   fake_grad, g_metrics = jax.grad(generator_loss, has_aux=True)(fake, d if simultaneous else d_next)
   (grads,) = pull_back(fake_grad)

@@ -67,14 +67,14 @@ class HighToLow(base.Method):
   def generator_loss(self, fake, hr, d):
     """alpha * MSE(fake, avgpool4(hr)) + beta * hinge_G(D(fake)); D runs in training mode, its state untouched."""
     pixel = losses.mse(fake, layers.avg_pool(hr, self.config.scale))
-    adversarial = losses.hinge_generator(d(fake, train=True)[0])
+    adversarial = losses.hinge_generator(d.train_apply(fake)[0])
     loss = self.config.alpha * pixel + self.config.beta * adversarial
     return loss, {'loss': loss, 'pixel': pixel, 'adversarial': adversarial}
 
   def discriminator_step(self, state, batch, rng):
     """The D half of a step alone (for tests and for reading): G's batch statistics are not kept."""
     hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
-    fake, _ = state.nets['h2l'](hr, self.noise(rng, hr), train=True)
+    fake, _ = state.nets['h2l'].train_apply(hr, self.noise(rng, hr))
     d, d_metrics = gan.discriminator_update(state.nets['d_lr'], lr, jax.lax.stop_gradient(fake))
     return state.replace(nets={**state.nets, 'd_lr': d}), base.prefixed('d_lr', d_metrics)
 
@@ -84,7 +84,7 @@ class HighToLow(base.Method):
     g, z = state.nets['h2l'], self.noise(rng, hr)
 
     def loss(params):
-      fake, g_state = g(hr, z, train=True, params=params)
+      fake, g_state = g.train_apply(hr, z, params=params)
       value, terms = self.generator_loss(fake, hr, state.nets['d_lr'])
       return value, (g_state, terms)
 
@@ -102,9 +102,9 @@ class HighToLow(base.Method):
 
   def evaluate(self, state, batch, rng):
     hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
-    fake = state.nets['h2l'](hr, self.noise(rng, hr), train=False)
+    fake = state.nets['h2l'](hr, self.noise(rng, hr))
     d = state.nets['d_lr']
-    scalars = {'d_lr/score_real': d(lr, train=False).mean(), 'd_lr/score_fake': d(fake, train=False).mean()}
+    scalars = {'d_lr/score_real': d(lr).mean(), 'd_lr/score_fake': d(fake).mean()}
     if 'degraded' in batch:  # the embedded data knows the true degradation of every HR face
       true_lr = images.to_float(batch['degraded'])
       scalars['psnr_to_true_degradation/h2l'] = metrics.psnr(fake, true_lr)

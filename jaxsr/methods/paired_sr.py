@@ -182,7 +182,7 @@ class PairedSR(base.Method):
     x = self.loss_inputs(output, hr, lr, frozen, batch)
     loss, terms = self.content_loss(x)
     if d is not None:
-      terms['adversarial'] = self.g_adversarial(d(self.discriminator_input(x.sr, lr), train=True)[0])  # G's step
+      terms['adversarial'] = self.g_adversarial(d.train_apply(self.discriminator_input(x.sr, lr))[0])  # G's step
       loss = loss + self.config.loss.adversarial * terms['adversarial']
     return loss, {'loss': loss, **terms}
 
@@ -206,7 +206,7 @@ class PairedSR(base.Method):
     g, x = nets['generator'], self.generator_input(lr, rng, train=True)
     if self.discriminator is None:
       def loss(params):
-        output, g_state = g(x, train=True, params=params)
+        output, g_state = g.train_apply(x, params=params)
         value, terms = self.generator_loss(output, hr, lr, frozen, None, batch)
         return value, (g_state, terms)
 
@@ -222,7 +222,7 @@ class PairedSR(base.Method):
   def upscale(self, state, lr, reference=None):
     """LR images in [-1, 1] -> SR images in [-1, 1] (inference: BN running statistics, no input noise)."""
     del reference
-    return sr_image(state.nets['generator'](lr, train=False))
+    return sr_image(state.nets['generator'](lr))
 
   def evaluate(self, state, batch, rng):
     """PSNR/SSIM on RGB and on Y with a border of `scale` px, for the output and PIL bicubic, on 8-bit images."""

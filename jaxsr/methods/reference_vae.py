@@ -96,7 +96,7 @@ class SISRVAE(base.Method):
     net = state.nets['vae']
 
     def loss(params):
-      output, _ = net(lr, self.guide(batch, hr), train=True, params=params)
+      output, _ = net.train_apply(lr, self.guide(batch, hr), params=params)
       value, terms = self.loss(output, hr, state.frozen)
       return value, {'loss': value, **terms, 'sigma': jnp.mean(jnp.exp(output['log_sigma']))}
 
@@ -105,7 +105,7 @@ class SISRVAE(base.Method):
 
   def upscale(self, state, lr, reference=None, eps=None):
     """LR (and for RefSR the reference photo) in [-1, 1] -> SR in [-1, 1], at config.temperature."""
-    return state.nets['vae'](lr, reference, eps, self.config.temperature, train=False)['sr']
+    return state.nets['vae'](lr, reference, eps, self.config.temperature)['sr']
 
   def evaluate(self, state, batch, rng):
     c = self.config
