@@ -96,7 +96,8 @@ def pin(config, workdir):
   h2l_run_config(config)  # a wrong h2l_workdir is named before anything else
   newest = max(checkpointing.saved_steps(Path(config.h2l_workdir).expanduser() / 'checkpoints'), default=0)
   recorded = (run_record.read(workdir) or {}) if workdir else {}
-  pinned = recorded.get('h2l_step', 0) if recorded.get('h2l_workdir') == config.h2l_workdir else 0
+  same_run = _resolved(recorded.get('h2l_workdir')) == _resolved(config.h2l_workdir)
+  pinned = recorded.get('h2l_step', 0) if same_run else 0
   step = config.get('h2l_step', 0) or pinned or newest
   if jax.process_count() > 1:
     step = int(multihost_utils.broadcast_one_to_all(np.int32(step)))
@@ -109,6 +110,10 @@ def pin(config, workdir):
   config = ml_collections.ConfigDict(config.to_dict())
   config.h2l_step = step
   return config
+
+
+def _resolved(path):
+  return Path(path).expanduser().resolve() if path else None
 
 
 def learned_degradation(config, dtype=jnp.float32):

@@ -31,8 +31,8 @@ def train_and_evaluate(config, workdir, devices=None):
   workdir = Path(workdir).expanduser().absolute()  # orbax needs absolute paths
   mesh = parallel.make_mesh(devices)
   config_base.validate(config, mesh.size)
-  method = methods.create(config)
   config = resources.pin(config, workdir)  # the H2L checkpoint of a learned degradation, recorded in config.json
+  method = methods.create(config)
   files = resources.load(config, method.dtype)  # before the data: a wrong path fails in seconds
 
   # Data: this process's part of every global batch, in a fixed order, with a checkpointable position.
