@@ -200,6 +200,14 @@ def iterator(dataset, num_threads=4, prefetch=8):
   return iter(dataset.to_iter_dataset(read))
 
 
+def true_degradations(source, count):
+  """{'degraded': the true LR of each of the first `count` faces} when the dataset records how its faces were
+  degraded (the embedded procedural faces: their hidden degradation), else {}: what H2L's output is compared to."""
+  if 'degraded' not in (source[0] if len(source) else {}):
+    return {}
+  return first_examples(source, count, ['degraded'])
+
+
 def first_examples(source, count, keys):
   """The first `count` examples of a source as one batch: a fixed evaluation set."""
   count = min(count, len(source))

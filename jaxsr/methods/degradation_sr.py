@@ -50,9 +50,7 @@ class DegradationSR(base.Method):
   def eval_data(self, data_dir):
     batch = self.l2h.eval_data(data_dir)  # HR test faces with bicubic LR, real LR test faces
     source = pipeline.data_source(self.config.eval_dataset, 'test', data_dir)
-    if 'degraded' in source[0]:  # the embedded data's true degradation of each HR face, for the H2L half
-      batch['degraded'] = pipeline.first_examples(source, len(batch['hr']), ['degraded'])['degraded']
-    return batch
+    return {**batch, **pipeline.true_degradations(source, len(batch['hr']))}  # for the H2L half
 
   def init_networks(self, rng, batch):
     h2l_rng, l2h_rng = jax.random.split(rng)
@@ -72,10 +70,8 @@ class DegradationSR(base.Method):
     return state.replace(nets={'h2l': h2l, 'd_lr': d_lr, **joint_names(l2h_nets)}), metrics
 
   def evaluate(self, state, batch, rng):
-    h2l_batch = {'hr': batch['hr'], 'lr': batch['real_lr'], **({'degraded': batch['degraded']}
-                                                               if 'degraded' in batch else {})}
     h2l_state = state.replace(nets={'h2l': state.nets['h2l'], 'd_lr': state.nets['d_lr']})
-    h2l_images, h2l_scalars = self.h2l.evaluate(h2l_state, h2l_batch, rng)
+    h2l_images, h2l_scalars = self.h2l.evaluate(h2l_state, {**batch, 'lr': batch['real_lr']}, rng)
     l2h_images, l2h_scalars = self.l2h.evaluate(self._l2h_state(state), batch, rng)
     return {**l2h_images, **h2l_images}, {**h2l_scalars, **{f'l2h/{k}': v for k, v in l2h_scalars.items()}}
 

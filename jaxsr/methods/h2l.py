@@ -44,9 +44,8 @@ class HighToLow(base.Method):
   def eval_data(self, data_dir):
     c = self.config
     hr_source = pipeline.data_source(c.eval_dataset, 'test', data_dir)
-    keys = ['degraded'] if 'degraded' in hr_source[0] else []
-    batch = pipeline.first_examples(hr_source, c.eval_size, [c.hr_feature] + keys)
-    batch['hr'] = batch.pop(c.hr_feature)
+    batch = {'hr': pipeline.first_examples(hr_source, c.eval_size, [c.hr_feature])[c.hr_feature],
+             **pipeline.true_degradations(hr_source, c.eval_size)}
     lr_source = pipeline.data_source(c.lr_dataset, 'test', data_dir)
     batch['lr'] = pipeline.first_examples(lr_source, c.eval_size, [c.lr_feature])[c.lr_feature]
     return batch
