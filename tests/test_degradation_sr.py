@@ -158,3 +158,5 @@ def test_any_paired_method_trains_on_a_learned_degradation_pinned_to_its_h2l_ste
   jax.tree.map(np.testing.assert_array_equal, frozen_params(fresh), h2l_at(4)['params'])
   assert not all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(h2l_at(2)['params']),
                                                         jax.tree.leaves(h2l_at(4)['params'])))
+  with pytest.raises(FileNotFoundError, match=r'config.h2l_workdir: .* has no checkpoint 3 \(it keeps \[2, 4\]\)'):
+    resources.load(tiny('srresnet', data_dir, degradation='h2l', h2l_workdir=str(h2l_dir), h2l_step=3))
