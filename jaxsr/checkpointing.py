@@ -14,6 +14,8 @@ import orbax.checkpoint as ocp
 from absl import logging
 from jax.experimental import multihost_utils
 
+from jaxsr import run_record
+
 
 class CheckpointSaveError(OSError):
   """A checkpoint could not be written (most often: the disk is full); the previous checkpoints are untouched."""
@@ -195,6 +197,17 @@ def _free_bytes_everywhere(directory):
     return np.array([free])
   mib = multihost_utils.process_allgather(np.int32(min(free // 2**20, 2**31 - 1)))  # jax's default ints: 32 bits
   return np.asarray(mib, np.int64).reshape(-1) * 2**20
+
+
+def save_run(workdir, config, state, step=0):
+  """Writes the run directory `workdir` holding `state` as checkpoint `step` and `config` as its record: a run that
+  was not trained here (imported weights), which upscale, evaluate and init_from take like any other."""
+  workdir = Path(workdir)
+  workdir.mkdir(parents=True, exist_ok=True)
+  checkpoints = Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
+  checkpoints.save(step, state, {})
+  checkpoints.close()
+  run_record.write(workdir, config, step)
 
 
 def load_network(run_dir, name, expected, field, step=None, averaged=False):

@@ -20,7 +20,7 @@ import jax
 import numpy as np
 from absl import app, flags, logging
 
-from jaxsr import checkpointing, cli, config_base, methods, parallel, run_record, torch_state, train
+from jaxsr import checkpointing, cli, config_base, methods, run_record, torch_state, train
 
 # GEN_DEEP builds a third-stage skip (`a2`, 128 -> 96) that its forward pass never calls; PyTorch >= 0.4.1 saves a
 # step counter per BatchNorm. Neither is a weight of the network that runs.
@@ -108,20 +108,13 @@ def import_run(src, out, fmt='bulat_l2h'):
     raise FileExistsError(f'--out: {out} already holds a run; choose another directory')
   config = bulat_l2h_config()
   method = methods.create(config)
-  size, scale = config.image_size, config.scale
-  batch = {'hr': np.zeros((1, size, size, 3), np.uint8), 'lr': np.zeros((1, size // scale, size // scale, 3),
-                                                                          np.uint8)}
-  state = train.init_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed, batch)
+  state = train.placeholder_state(method, config)
   generator = state.nets['generator']
   variables = bulat_l2h_variables(torch_state.read(src), {'params': generator.params, **generator.state})
   generator = generator.replace(params=variables['params'], state={'batch_stats': variables['batch_stats']},
                                 opt_state=generator.tx.init(variables['params']))
   state = jax.device_put(state.replace(nets={'generator': generator}), jax.devices()[0])
-  out.mkdir(parents=True, exist_ok=True)
-  checkpoints = checkpointing.Checkpointer(out / 'checkpoints', config.keep_checkpoints)
-  checkpoints.save(0, state, {})
-  checkpoints.close()
-  run_record.write(out, config, 0)
+  checkpointing.save_run(out, config, state)
   sha256 = hashlib.sha256(src.read_bytes()).hexdigest()
   (out / 'imported.json').write_text(json.dumps({'format': fmt, 'source': str(src.absolute()), 'sha256': sha256},
                                                 indent=2))

@@ -14,7 +14,7 @@ import jax
 import ml_collections
 import numpy as np
 
-from jaxsr import checkpointing, export, methods, metrics, parallel, train
+from jaxsr import checkpointing, export, methods, metrics, train
 
 
 @dataclasses.dataclass
@@ -69,10 +69,7 @@ def load(run_dir, step=None):
   method = methods.create(config)
   if method.sr_network is None:
     raise ValueError(f'{run_dir}: a {config.method} run does not super-resolve')
-  size, scale = config.image_size, config.scale
-  batch = {'hr': np.zeros((1, size, size, 3), np.uint8), 'reference': np.zeros((1, size, size, 3), np.uint8),
-           'lr': np.zeros((1, size // scale, size // scale, 3), np.uint8)}
-  state = train.init_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed, batch)
+  state = train.placeholder_state(method, config)
   if export.is_export(run):
     state, step = _from_export(run, state, method.sr_network), export.read_record(run)['step']
   else:

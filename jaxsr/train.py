@@ -165,6 +165,15 @@ def init_state(method, mesh, seed, batch, files=None):
                         replicated)
 
 
+def placeholder_state(method, config):
+  """`config`'s networks freshly initialised on one device for a placeholder example (zeros shaped as its faces),
+  with nothing read from files: what a checkpoint, an export or imported weights are put into."""
+  size, lr_size = config.image_size, config.image_size // config.scale
+  batch = {'hr': np.zeros((1, size, size, 3), np.uint8), 'reference': np.zeros((1, size, size, 3), np.uint8),
+           'lr': np.zeros((1, lr_size, lr_size, 3), np.uint8)}
+  return init_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed, batch)
+
+
 def make_train_step(method, mesh):
   """The jitted step: batch sharded over `data`, state replicated and donated, step s drawing fold_in(rng, s)."""
   def step_fn(state, batch):

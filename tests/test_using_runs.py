@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import load_config, setup_one_device, tiny
-from jaxsr import checkpointing, evaluate, inference, methods, parallel, run_record, train, upscale
+from jaxsr import checkpointing, evaluate, inference, methods, train, upscale
 
 SUPER_RESOLVERS = [('srresnet', 'tiny'), ('srgan', 'tiny'), ('srgan_face', 'tiny'), ('srez', 'tiny'),
                    ('dcgan_sr', 'tiny'), ('fsrnet', 'gan,tiny'), ('l2h_bicubic', 'tiny'), ('l2h', 'tiny'),
@@ -19,16 +19,7 @@ SUPER_RESOLVERS = [('srresnet', 'tiny'), ('srgan', 'tiny'), ('srgan_face', 'tiny
 def write_untrained_run(config, workdir):
   """A run directory (config.json, a step-0 checkpoint) of `config`'s freshly initialised networks: what a
   trained run holds, without the cost of training it."""
-  method = methods.create(config)
-  size, scale = config.image_size, config.scale
-  batch = {'hr': np.zeros((1, size, size, 3), np.uint8), 'reference': np.zeros((1, size, size, 3), np.uint8),
-           'lr': np.zeros((1, size // scale, size // scale, 3), np.uint8)}
-  state = train.init_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed, batch)
-  workdir.mkdir(parents=True)
-  checkpoints = checkpointing.Checkpointer(workdir / 'checkpoints', 1)
-  checkpoints.save(0, state, {})
-  checkpoints.close()
-  run_record.write(workdir, config, 0)
+  checkpointing.save_run(workdir, config, train.placeholder_state(methods.create(config), config))
 
 
 @pytest.mark.parametrize('name, variant', SUPER_RESOLVERS)
