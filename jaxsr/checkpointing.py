@@ -232,12 +232,17 @@ def load_network(run_dir, name, expected, field, step=None, averaged=False):
   if name not in nets:
     raise ValueError(f"config.{field}: the run in {run_dir} has no network '{name}' (it has {sorted(nets)})")
   params = nets[name]['ema'] if averaged and nets[name].get('ema') is not None else nets[name]['params']
-  loaded = {'params': params, 'state': nets[name].get('state') or {}}
+  return fitted({'params': params, 'state': nets[name].get('state') or {}}, expected, field, name, run_dir)
+
+
+def fitted(loaded, expected, field, name, source):
+  """(params, state) of `loaded` as numpy arrays when every array of `expected` is there with its shape; else a
+  ValueError naming config.`field`, the network and the first array that differs."""
   got_paths = {jax.tree_util.keystr(p): np.shape(v) for p, v in jax.tree_util.tree_leaves_with_path(loaded)}
   for path, value in jax.tree_util.tree_leaves_with_path(expected):
     key = jax.tree_util.keystr(path)
     if got_paths.get(key) != np.shape(value):
-      raise ValueError(f"config.{field}: network '{name}' of {run_dir} does not fit this config: {key} is "
+      raise ValueError(f"config.{field}: network '{name}' of {source} does not fit this config: {key} is "
                        f"{got_paths.get(key, 'missing')} there, {np.shape(value)} here")
   return jax.tree.map(np.asarray, loaded['params']), jax.tree.map(np.asarray, loaded['state'])
 

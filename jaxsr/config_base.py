@@ -58,7 +58,7 @@ def paired_sr_config():
   c.gan_loss = 'bce'  # bce (sigmoid cross-entropy, non-saturating G) or hinge
   # VGG19 for the perceptual term: a .npz made by `python -m jaxsr.convert_vgg`; nothing is downloaded.
   c.vgg = ml_collections.ConfigDict(dict(weights='', layer='conv5_4', pool='max', pre_activation=False))
-  c.init_from = ''  # a run directory whose newest generator starts this run (SRGAN from SRResNet)
+  c.init_from = ''  # a run directory (its newest generator) or a jaxsr.export folder that starts this run
   c.input_noise = 0.0  # std of Gaussian noise on G's training inputs, on [0, 1] images (srez: 0.03)
   c.conditional_discriminator = False  # D sees the image beside the bicubic-upsampled LR (FSRGAN)
   return c
@@ -139,10 +139,12 @@ def tiny(c):
 
 
 def optimizer(name='adam', learning_rate=1e-4, b1=0.9, b2=0.999, schedule='constant', decay_every=0,
-              decay_factor=1.0, clip_value=0.0):
-  """jaxsr/optim.py: adam, adabelief or rmsprop (b2 is its rho); clip_value > 0 clips gradients elementwise."""
+              decay_factor=1.0, clip_value=0.0, warmup_steps=0, decay_steps=0):
+  """jaxsr/optim.py: adam, adabelief or rmsprop (b2 is its rho); clip_value > 0 clips gradients elementwise.
+  Schedules: constant, step (decay_every, decay_factor), warmup_cosine (warmup_steps, decay_steps)."""
   return ml_collections.ConfigDict(dict(name=name, learning_rate=learning_rate, b1=b1, b2=b2, schedule=schedule,
-                                        decay_every=decay_every, decay_factor=decay_factor, clip_value=clip_value))
+                                        decay_every=decay_every, decay_factor=decay_factor, clip_value=clip_value,
+                                        warmup_steps=warmup_steps, decay_steps=decay_steps))
 
 
 def unknown_field(config, dotted):
@@ -188,6 +190,9 @@ def validate(config, device_count):
     _check(o.learning_rate >= 0, f'{field}.learning_rate', f'must be >= 0, got {o.learning_rate}')
     _check(o.schedule in optim.SCHEDULES, f'{field}.schedule', f"must be one of {optim.SCHEDULES}")
     _check(o.schedule != 'step' or o.decay_every > 0, f'{field}.decay_every', 'must be positive for a step schedule')
+    if o.schedule == 'warmup_cosine':
+      _check(0 <= o.warmup_steps < o.decay_steps, f'{field}.decay_steps',
+             f'warmup_cosine needs 0 <= warmup_steps < decay_steps, got {o.warmup_steps} and {o.decay_steps}')
 
 
 def _optimizers(c, prefix=''):

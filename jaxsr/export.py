@@ -17,7 +17,7 @@ import numpy as np
 from absl import app, flags, logging
 from flax import traverse_util
 
-from jaxsr import cli, npz
+from jaxsr import checkpointing, cli, npz
 
 EXPORT = 'export.json'
 DTYPES = ('float32', 'bfloat16')
@@ -85,6 +85,16 @@ def read(path):
       raise ValueError(f'{path / name}: its sha256 is not the one {EXPORT} records; the file is damaged or replaced')
     flat.update({k: _from_storable(v, record['dtype']) for k, v in npz.read(path / name, '--run', 'export').items()})
   return record, traverse_util.unflatten_dict(flat, sep='/')
+
+
+def load_network(path, name, expected, field):
+  """(params, state) of network `name` from the export folder `path`, checked against `expected` ({'params',
+  'state'}) as checkpointing.load_network checks a run's; errors name config.`field`."""
+  record, variables = read(path)
+  if record['network'] != name:
+    raise ValueError(f"config.{field}: the export {path} holds network '{record['network']}', not '{name}'")
+  params = variables.pop('params')
+  return checkpointing.fitted({'params': params, 'state': variables}, expected, field, name, path)
 
 
 def define_flags():

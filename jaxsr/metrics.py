@@ -141,8 +141,16 @@ def _sliced_wasserstein(a, b, rng, projections=512):
   """Mean over random unit directions of the 1-D Wasserstein-1 distance between the projected sets."""
   directions = jax.random.normal(rng, (a.shape[1], projections))
   directions = directions / jnp.linalg.norm(directions, axis=0, keepdims=True)
-  pa, pb = jnp.sort(a @ directions, axis=0), jnp.sort(b @ directions, axis=0)
+  pa, pb = _sort_columns(a @ directions), _sort_columns(b @ directions)
   return jnp.mean(jnp.abs(pa - pb))
+
+
+def _sort_columns(x):
+  """jnp.sort(x, axis=0); on a CPU through NumPy, whose sort is some 30x faster than XLA:CPU's (a 76,416 x 512
+  float32 array, the SWD of 597 faces: 1.3 s against 36 s on 2 cores)."""
+  if jax.default_backend() != 'cpu':
+    return jnp.sort(x, axis=0)
+  return jax.pure_callback(lambda v: np.sort(v, axis=0), jax.ShapeDtypeStruct(x.shape, x.dtype), x)
 
 
 def swd(x, y, rng, levels=3, patches_per_image=128):

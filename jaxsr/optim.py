@@ -11,13 +11,17 @@ def rmsprop(learning_rate, b1, b2):
 
 
 OPTIMIZERS = {'adam': optax.adam, 'adabelief': optax.adabelief, 'rmsprop': rmsprop}
-SCHEDULES = ('constant', 'step')
+SCHEDULES = ('constant', 'step', 'warmup_cosine')
 
 
 def schedule(config):
-  """'constant', or 'step': multiply by `decay_factor` every `decay_every` steps."""
+  """'constant'; 'step': multiply by `decay_factor` every `decay_every` steps; 'warmup_cosine': linear from 0 to
+  `learning_rate` over `warmup_steps`, then half a cosine down to 0 at `decay_steps` (Loshchilov & Hutter, ICLR
+  2017, without restarts; Goyal et al. 2017's warmup), and 0 after."""
   if config.schedule == 'constant':
     return optax.constant_schedule(config.learning_rate)
+  if config.schedule == 'warmup_cosine':
+    return optax.warmup_cosine_decay_schedule(0.0, config.learning_rate, config.warmup_steps, config.decay_steps)
   return optax.exponential_decay(config.learning_rate, config.decay_every, config.decay_factor, staircase=True)
 
 

@@ -23,7 +23,7 @@ from absl import logging
 from flax import struct
 from jax.experimental import multihost_utils
 
-from jaxsr import checkpointing, run_record
+from jaxsr import checkpointing, export, run_record
 from jaxsr.methods.h2l import HighToLow
 from jaxsr.models import vgg
 from jaxsr.train_state import FrozenNetwork
@@ -67,8 +67,10 @@ def load(config, dtype=jnp.float32):
   if config.get('degradation') == LEARNED:
     frozen['h2l'] = learned_degradation(config, dtype)
   init_from = config.get('init_from', '')
-  if init_from and not (Path(init_from).expanduser() / 'checkpoints').is_dir():
-    raise FileNotFoundError(f'config.init_from: {init_from!r} is not a jaxsr run directory (no checkpoints/)')
+  if init_from and not ((Path(init_from).expanduser() / 'checkpoints').is_dir() or export.is_export(
+      Path(init_from).expanduser())):
+    raise FileNotFoundError(f'config.init_from: {init_from!r} is neither a jaxsr run directory (no checkpoints/) '
+                            f'nor a jaxsr.export folder (no {export.EXPORT})')
   return Resources(frozen, init_from)
 
 
@@ -132,11 +134,17 @@ def learned_degradation(config, dtype=jnp.float32):
 
 
 def start_from(files, state, network='generator'):
-  """`state` with `network` replaced by the newest one of the run files.init_from names, if any."""
+  """`state` with `network` replaced by the one files.init_from names, if any: a run's newest checkpoint (its moving
+  average where it kept one: the weights it was evaluated and exported with) or a `jaxsr.export` folder. Only the
+  weights come over; the optimizer state starts afresh."""
   if not files.init_from:
     return state
   net = state.nets[network]
-  params, net_state = checkpointing.load_network(files.init_from, network,
-                                                 {'params': net.params, 'state': net.state}, 'init_from')
-  logging.info('%s initialised from the newest checkpoint of %s.', network, files.init_from)
+  expected = {'params': net.params, 'state': net.state}
+  source = Path(files.init_from).expanduser()
+  if export.is_export(source):
+    params, net_state = export.load_network(source, network, expected, 'init_from')
+  else:
+    params, net_state = checkpointing.load_network(source, network, expected, 'init_from', averaged=True)
+  logging.info('%s initialised from %s (weights only; the optimizer starts afresh).', network, files.init_from)
   return state.replace(nets={**state.nets, network: net.with_weights(params, net_state)})

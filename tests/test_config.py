@@ -79,3 +79,13 @@ def test_rmsprop_clips_gradient_values_and_adams_state_keeps_its_structure():
     updates, _ = rmsprop.update({'w': jnp.array([1.0, 0.5])}, state, params)
     # with clipping both coordinates saw the same history up to scale, so they step alike
     assert np.isclose(updates['w'][0], updates['w'][1], rtol=1e-3) == equal
+
+
+def test_warmup_cosine_rises_linearly_then_falls_to_zero_and_is_checked():
+  o = config_base.optimizer('adam', 1e-3, schedule='warmup_cosine', warmup_steps=10, decay_steps=110)
+  lr = optim.schedule(o)
+  assert [float(lr(s)) for s in (0, 5, 10, 60, 110, 200)] == pytest.approx([0, 5e-4, 1e-3, 5e-4, 0, 0], abs=1e-9)
+  c = load_config('edsr', 'face_cpu')
+  c.generator.optimizer.update(warmup_steps=500, decay_steps=500)
+  with pytest.raises(ValueError, match='config.generator.optimizer.decay_steps'):
+    config_base.validate(c, device_count=1)

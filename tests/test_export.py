@@ -3,7 +3,7 @@ import jax
 import numpy as np
 import pytest
 
-from conftest import tiny
+from conftest import setup_one_device as setup, tiny
 from jaxsr import export, inference, train
 
 
@@ -52,3 +52,27 @@ def test_the_joint_pipeline_exports_its_l2h(tmp_path, data_dir):
   assert model.network == 'l2h' and export.read_record(tmp_path / 'out')['network'] == 'l2h'
   lr = np.random.default_rng(1).integers(0, 256, (2, 16, 16, 3), dtype=np.uint8)
   np.testing.assert_array_equal(inference.load(tmp_path / 'out').upscale(lr), model.upscale(lr))
+
+
+def test_a_run_starts_from_an_export_or_from_another_runs_moving_average(srresnet_run, data_dir, tmp_path):
+  export_run(srresnet_run, tmp_path / 'bf16', dtype='bfloat16')
+  _, exported = export.read(tmp_path / 'bf16')
+  config = tiny('srresnet', data_dir, init_from=str(tmp_path / 'bf16'))
+  _, state, *_ = setup(config)
+  g = state.nets['generator']
+  for got, want in zip(jax.tree.leaves(g.variables()), jax.tree.leaves(exported)):
+    np.testing.assert_array_equal(np.asarray(got), want)  # the bfloat16 values, as float32
+
+  averaged = tmp_path / 'averaged'
+  trained = train.train_and_evaluate(tiny('srresnet', data_dir, num_steps=3, ema_decay=0.5), averaged,
+                                     devices=jax.devices()[:1])
+  _, state, *_ = setup(tiny('srresnet', data_dir, init_from=str(averaged)))
+  ema, params = trained.nets['generator'].ema, trained.nets['generator'].params
+  for got, want in zip(jax.tree.leaves(state.nets['generator'].params), jax.tree.leaves(ema)):
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+  assert any(not np.array_equal(a, b) for a, b in zip(jax.tree.leaves(ema), jax.tree.leaves(params)))
+
+  with pytest.raises(FileNotFoundError, match='config.init_from: .* nor a jaxsr.export folder'):
+    setup(tiny('srresnet', data_dir, init_from=str(tmp_path)))
+  with pytest.raises(ValueError, match="config.init_from: .* holds network 'generator', not 'l2h'"):
+    export.load_network(tmp_path / 'bf16', 'l2h', {}, 'init_from')

@@ -7,7 +7,7 @@ from conftest import load_config, setup_one_device as setup, tiny
 from jaxsr import methods, parallel, resources, train
 from jaxsr.data import pipeline
 
-CONFIGS = ('srresnet', 'srgan', 'srgan_face', 'srez', 'dcgan_sr', 'espcn')
+CONFIGS = ('srresnet', 'srgan', 'srgan_face', 'srez', 'dcgan_sr', 'espcn', 'edsr')
 
 
 def changed(before, after):
@@ -23,7 +23,7 @@ def test_each_config_trains_its_networks_with_finite_losses(name, data_dir):
     state, metrics = step(state, parallel.global_batch(batch, mesh))
   metrics = jax.device_get(metrics)
   assert all(np.isfinite(v) for v in metrics.values()), metrics
-  has_d = name not in ('srresnet', 'espcn')
+  has_d = name not in ('srresnet', 'espcn', 'edsr')
   assert set(state.nets) == ({'generator', 'discriminator'} if has_d else {'generator'})
   for net in state.nets:
     assert changed(before.nets[net].params, state.nets[net].params), net

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from jaxsr.models import discriminators
-from jaxsr.models.sr_generators import DCGANSRGenerator, ESPCNGenerator, SRResNetGenerator, SrezGenerator
+from jaxsr.models.sr_generators import (DCGANSRGenerator, EDSRGenerator, ESPCNGenerator, SRResNetGenerator,
+                                       SrezGenerator)
 
 GENERATORS = {
     'srresnet': lambda scale: SRResNetGenerator(scale, blocks=2, features=16),
@@ -109,3 +110,38 @@ def test_the_notebooks_no_op_activations_are_a_switch():
   as_run, described = (DCGANSRGenerator(widths=(8, 8), bn_activations=b).apply(variables, x, train=False)
                        for b in (False, True))
   assert not np.allclose(as_run, described)
+
+
+def _count(variables):
+  return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(variables))
+
+
+def test_edsr_baseline_has_the_papers_parameter_count_and_pytorch_initialisation():
+  g = EDSRGenerator(4)
+  variables = g.init(jax.random.key(0), jnp.zeros((1, 16, 16, 3)), train=False)
+  # head, 16 blocks of two convs, the body's last conv, two x2 upsampling convs to 256, the conv to RGB (biases on)
+  conv = lambda fan_in, out, k=3: k * k * fan_in * out + out  # noqa: E731
+  assert _count(variables) == conv(3, 64) + 32 * conv(64, 64) + conv(64, 64) + 2 * conv(64, 256) + conv(64, 3) \
+      == 1_517_571  # EDSR-PyTorch's baseline x4
+  kernel = variables['params']['EDSRBlock_0']['TorchConv_0']['conv']
+  bound = 1 / np.sqrt(9 * 64)  # nn.Conv2d's kaiming_uniform(a=sqrt(5)) and bias: uniform(+-1/sqrt(fan_in))
+  for x in (kernel['kernel'], kernel['bias']):
+    assert np.abs(x).max() <= bound and np.abs(x).max() > 0.9 * bound and abs(float(np.std(x)) - bound / np.sqrt(3)) \
+        < 0.1 * bound
+
+
+@pytest.mark.parametrize('upsampler', ['x2_stages', 'single_shuffle'])
+def test_edsr_with_the_bicubic_skip_starts_from_bicubic_upsampling(upsampler):
+  g = EDSRGenerator(4, blocks=2, features=16, bicubic_skip=True, upsampler=upsampler)
+  lr = jax.random.uniform(jax.random.key(0), (2, 8, 8, 3), minval=-1, maxval=1)
+  variables = g.init(jax.random.key(1), lr, train=False)
+  last = max(k for k in variables['params'] if k.startswith('TorchConv'))  # the tail's last conv
+  zeroed = jax.tree.map(jnp.zeros_like, variables['params'][last])
+  out = g.apply({'params': {**variables['params'], last: zeroed}}, lr, train=False)
+  np.testing.assert_allclose(out, jax.image.resize(lr, (2, 32, 32, 3), 'bicubic'), atol=1e-6)
+  assert not np.allclose(g.apply(variables, lr, train=False), out, atol=1e-3)  # the residual is learned
+  single = EDSRGenerator(4, blocks=2, features=16, upsampler='single_shuffle').init(jax.random.key(1), lr, train=False)
+  stages = EDSRGenerator(4, blocks=2, features=16).init(jax.random.key(1), lr, train=False)
+  assert _count(stages) - _count(single) == 2 * (9 * 16 * 64 + 64) + (9 * 16 * 3 + 3) - (9 * 16 * 48 + 48)
+  with pytest.raises(ValueError, match='config.generator.upsampler'):
+    EDSRGenerator(4, upsampler='nearest').init(jax.random.key(1), lr, train=False)

@@ -13,7 +13,7 @@ from jaxsr import checkpointing, evaluate, inference, methods, train, upscale
 SUPER_RESOLVERS = [('srresnet', 'tiny'), ('srgan', 'tiny'), ('srgan_face', 'tiny'), ('srez', 'tiny'),
                    ('dcgan_sr', 'tiny'), ('fsrnet', 'gan,tiny'), ('l2h_bicubic', 'tiny'), ('l2h', 'tiny'),
                    ('degradation_sr', 'tiny'), ('sisr_vae', 'tiny'), ('refsr_vae', 'tiny'),
-                   ('espcn', 'tiny')]
+                   ('espcn', 'tiny'), ('edsr', 'tiny,face_cpu')]
 
 
 def write_untrained_run(config, workdir):

@@ -85,6 +85,31 @@ def srez_kernel_init(stddev_factor):
   return init
 
 
+def torch_uniform_bias(fan_in):
+  """PyTorch's default bias initialisation of nn.Conv2d / nn.Linear: uniform(+-1 / sqrt(fan_in))."""
+  bound = 1.0 / np.sqrt(fan_in)
+  return lambda key, shape, dtype=jnp.float32: jax.random.uniform(key, shape, dtype, -bound, bound)
+
+
+# PyTorch's default kernel initialisation, kaiming_uniform(a=sqrt(5)): uniform(+-1 / sqrt(fan_in)).
+torch_kernel_init = nn.initializers.variance_scaling(1.0 / 3.0, 'fan_in', 'uniform')
+
+
+class TorchConv(nn.Module):
+  """A 'same'-padded convolution initialised as PyTorch's nn.Conv2d (kernel and bias uniform(+-1/sqrt(fan_in))),
+  for networks ported from PyTorch code that keeps the default initialisation."""
+  features: int
+  kernel: int = 3
+  use_bias: bool = True
+  dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    fan_in = x.shape[-1] * self.kernel * self.kernel
+    return nn.Conv(self.features, (self.kernel, self.kernel), use_bias=self.use_bias, dtype=self.dtype,
+                   kernel_init=torch_kernel_init, bias_init=torch_uniform_bias(fan_in), name='conv')(x)
+
+
 class PreActResBlock(nn.Module):
   """BN, ReLU, conv3x3, BN, ReLU, [2x2 avg pool], conv3x3 (no biases); skip: [avg pool], 1x1 conv with bias when the
   width changes or the block pools, else the identity.
