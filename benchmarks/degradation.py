@@ -42,7 +42,7 @@ _WORKDIR = flags.DEFINE_string('workdir', 'runs/degradation', 'One run directory
 _MINUTES = flags.DEFINE_float('train_minutes', 0.0, 'Also stop each run after this many minutes (config.'
                               'train_minutes); the table gives the steps it reached.')
 _RESULTS = flags.DEFINE_string('results', str(REPO / 'benchmarks' / 'RESULTS.md'), 'Markdown file to append to.')
-WIDTH_FIELDS = ('widths', 'up_widths', 'head_features', 'dense_features')
+WIDTH_FIELDS = ('widths', 'up_widths', 'head_features', 'dense_features', 'features')
 
 
 def run_config(name, steps, workdir):

@@ -3,7 +3,8 @@ eager and with torch.compile against jaxsr's jitted step, in the same run, devic
 
     python benchmarks/torch_peer.py --batch_sizes=32,256 --precisions=float32,bfloat16
 
-The PyTorch networks are built from the same config fields as jaxsr's (configs/degradation_sr.py; `:tiny` works),
+The PyTorch networks are built from the same config fields as jaxsr's (configs/degradation_sr.py:yoon, yoon28's
+networks; `:yoon,tiny` works),
 and their parameter counts are asserted equal to ours, network by network. The step is the one
 jaxsr/methods/degradation_sr.py takes: D_LR on real LR vs H2L(hr, z), then H2L against the updated D_LR
 (alpha MSE to the 4x average-pooled HR + beta hinge), then D_HR on HR vs L2H(H2L output), then L2H against the
@@ -31,7 +32,8 @@ import common
 from jaxsr import methods, parallel
 
 REPO = Path(__file__).resolve().parents[1]
-_CONFIG = flags.DEFINE_string('config', 'degradation_sr', 'configs/<name>.py of the joint method.')
+_CONFIG = flags.DEFINE_string('config', 'degradation_sr:yoon', 'configs/<name>.py of the joint method, with yoon28\'s '
+                              'networks (the peer mirrors those).')
 _BATCH_SIZES = flags.DEFINE_list('batch_sizes', ['32'], 'Global batch sizes.')
 _PRECISIONS = flags.DEFINE_list('precisions', ['float32'], 'float32 and/or bfloat16.')
 _STEPS = flags.DEFINE_integer('steps', 20, 'Timed steps after warm-up.')

@@ -23,11 +23,20 @@ def get_config(arg=''):
   c.loss.update(mse=1.0, adversarial=0.05)  # alpha, beta; adversarial = 0: no HR discriminator
   adam = config_base.optimizer('adam', 1e-4, b1=0.0, b2=0.9)
   c.generator = dict(widths=(256, 128), blocks=(12, 3), head_features=96, optimizer=adam)
-  c.discriminator = dict(widths=(128, 128, 256, 256, 512, 512), pooled_blocks=4, dense_features=512,
+  c.flip = False  # the authors' and yoon28's loaders do not flip
+  # The authors' HR discriminator (Discriminator.py's `Discriminator`, 64x64 faces); :yoon gives yoon28's.
+  c.discriminator = dict(architecture='sngan', strides=(2, 2, 2, 2, 1), features=128,
                          optimizer=config_base.optimizer('adam', 1e-4, b1=0.0, b2=0.9))
-  if 'tiny' in config_base.variants(__file__, arg, {'tiny'}):
+  chosen = config_base.variants(__file__, arg, {'tiny', 'yoon'})
+  if 'yoon' in chosen:
+    c.discriminator = dict(architecture='yoon28', widths=(128, 128, 256, 256, 512, 512), pooled_blocks=4,
+                           dense_features=512, optimizer=config_base.optimizer('adam', 1e-4, b1=0.0, b2=0.9))
+  if 'tiny' in chosen:
     config_base.tiny(c)
     c.lr_dataset = c.dataset
     c.generator.update(widths=(16, 8), blocks=(1, 1), head_features=8)
-    c.discriminator.update(widths=(8, 8, 16, 16), pooled_blocks=4, dense_features=16)
+    if 'yoon' in chosen:
+      c.discriminator.update(widths=(8, 8, 16, 16), pooled_blocks=4, dense_features=16)
+    else:
+      c.discriminator.features = 8
   return c

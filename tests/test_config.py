@@ -27,9 +27,9 @@ def test_h2l_defaults_follow_the_paper():
 
 def test_overrides_reach_nested_fields():
   c = parse('--config.batch_size=64', '--config.generator.optimizer.learning_rate=0.001',
-            '--config.generator.blocks_per_stage=3', '--config.precision=bfloat16')
-  assert (c.batch_size, c.generator.optimizer.learning_rate, c.generator.blocks_per_stage, c.precision) == \
-      (64, 0.001, 3, 'bfloat16')
+            '--config.generator.features=32', '--config.precision=bfloat16')
+  assert (c.batch_size, c.generator.optimizer.learning_rate, c.generator.features, c.precision) == \
+      (64, 0.001, 32, 'bfloat16')
 
 
 def test_unknown_field_and_wrong_type_are_rejected_at_parse_time():

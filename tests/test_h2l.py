@@ -2,6 +2,7 @@ import jax
 import numpy as np
 import pytest
 
+from conftest import assert_same_training
 from jaxsr import methods
 from jaxsr.data import pipeline
 from jaxsr.train_state import TrainState
@@ -54,8 +55,8 @@ def test_fused_step_equals_discriminator_then_generator_step(setup):
     return state, {**d_metrics, **g_metrics}
 
   seq, seq_metrics = sequential(state)
-  for a, b in zip(jax.tree.leaves(fused), jax.tree.leaves(seq)):
-    np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-6)
+  # The authors' conv biases before BatchNorm have a zero gradient up to rounding: compared as conftest does
+  assert_same_training(fused.nets, seq.nets)
   for k in seq_metrics:
     np.testing.assert_allclose(fused_metrics[k], seq_metrics[k], rtol=1e-4, atol=1e-6)
 
@@ -65,12 +66,13 @@ def test_losses_fall_when_overfitting_one_batch(tiny_config):
   method, state, batch = make(tiny_config)
   step = jax.jit(method.train_step)
   history = []
-  for i in range(40):
+  for i in range(60):
     state, metrics = step(state, batch, jax.random.key(i))
     history.append(jax.device_get(metrics))
   first, last = history[0], history[-1]
   assert last['h2l/pixel'] < 0.5 * first['h2l/pixel']
-  assert last['d_lr/loss'] < first['d_lr/loss'] - 0.1  # D learns to separate real LR from H2L outputs
+  # D learns to separate real LR from H2L outputs (its hinge loss is noisy step to step: the last ten steps' mean)
+  assert np.mean([m['d_lr/loss'] for m in history[-10:]]) < first['d_lr/loss'] - 0.1
 
 
 def test_evaluation_reports_distance_to_the_true_degradation(setup, tiny_config):

@@ -279,13 +279,13 @@ def test_mtcnn_weights_that_are_not_the_pinned_files_are_never_unpickled(tmp_pat
 
 def test_a_misspelled_nested_field_is_named_with_the_closest_fields():
   config = config_base.load_file(REPO / 'configs' / 'h2l.py')
-  message = config_base.unknown_field(config, 'generator.widht')
-  assert "config.generator has no field 'widht'; did you mean 'widths'" in message
-  assert config_base.unknown_field(config, 'generator.widths') is None
+  message = config_base.unknown_field(config, 'generator.featurs')
+  assert "config.generator has no field 'featurs'; did you mean 'features'" in message
+  assert config_base.unknown_field(config, 'generator.features') is None
   result = subprocess.run([sys.executable, '-m', 'jaxsr.main', f'--config={REPO}/configs/h2l.py:tiny',
-                           '--workdir=unused', '--config.generator.widht=3'], capture_output=True, text=True,
+                           '--workdir=unused', '--config.generator.featurs=3'], capture_output=True, text=True,
                           timeout=120)
-  assert result.returncode != 0 and "did you mean 'widths'" in result.stderr.splitlines()[-1]
+  assert result.returncode != 0 and "did you mean 'features'" in result.stderr.splitlines()[-1]
 
 
 def test_an_unknown_embedded_variant_lists_the_known_ones(tmp_path):

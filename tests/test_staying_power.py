@@ -113,11 +113,11 @@ def test_checkpoint_that_does_not_fit_the_config_is_an_error_not_a_fresh_start(t
   tiny_config.num_steps = 2
   train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
   record = (tmp_path / 'config.json').read_text()
-  tiny_config.discriminator.dense_features = 24
+  tiny_config.discriminator.features = 12
   with pytest.raises(checkpointing.CheckpointMismatchError,
-                     match=r'checkpoint 2 .* does not fit this config: nets/d_lr/params/\S+: \(16,\) saved, '
-                           r"\(24,\) here.*fields that differ from the run's config.json: "
-                           r'discriminator.dense_features: 16 -> 24'):
+                     match=r'checkpoint 2 .* does not fit this config: nets/d_lr/params/fc/kernel: \(8, 1\) saved, '
+                           r"\(12, 1\) here.*fields that differ from the run's config.json: "
+                           r'discriminator.features: 8 -> 12'):
     train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
   assert sorted(p.name for p in (tmp_path / 'checkpoints').iterdir()) == ['2']  # nothing moved aside
   assert (tmp_path / 'config.json').read_text() == record  # the run's record still describes its checkpoints

@@ -101,7 +101,8 @@ def train_command(model, workdir, init_from, minutes, steps):
   spec = MODELS[model]
   overrides = {'dataset': TRAIN_SET, 'eval_dataset': TRAIN_SET, 'data_dir': str(data_dir()), 'num_steps': steps,
                'generator.optimizer.decay_steps': steps,
-               'generator.optimizer.warmup_steps': min(spec.warmup_steps, steps // 10), 'train_minutes': minutes, 'init_from': init_from,
+               'generator.optimizer.warmup_steps': min(spec.warmup_steps, steps // 10), 'train_minutes': minutes,
+               'init_from': init_from,
                **spec.overrides}
   return [sys.executable, '-m', 'jaxsr.main', f'--config={REPO / "configs" / spec.config}', f'--workdir={workdir}',
           *(f'--config.{k}={v}' for k, v in overrides.items())]

@@ -41,7 +41,7 @@ steps() {
 }
 
 torch_peer() {
-  "$PYTHON" benchmarks/torch_peer.py --config="degradation_sr$VARIANT" --batch_sizes="$BATCH_SIZES" \
+  "$PYTHON" benchmarks/torch_peer.py --config="degradation_sr:yoon${VARIANT/:/,}" --batch_sizes="$BATCH_SIZES" \
     --precisions="$PRECISIONS" --steps="$STEPS" --results="$RESULTS"
 }
 

@@ -2,6 +2,7 @@
 import jax
 
 from jaxsr import losses
+from jaxsr.models import discriminators
 
 
 def discriminator_update(d, real, fake, loss_fn=losses.hinge_discriminator):
@@ -35,3 +36,15 @@ def adversarial_update(g, g_inputs, d, real, generator_loss, d_loss_fn, fake_ima
   fake_grad, g_metrics = jax.grad(generator_loss, has_aux=True)(fake, d if simultaneous else d_next)
   (grads,) = pull_back(fake_grad)
   return g.update(grads, g_state), d_next, fake, g_metrics, d_metrics
+
+
+def sn_discriminator(d, dtype):
+  """The spectral-norm discriminator config `d` names: 'sngan', the authors' (Discriminator.py of
+  jingyang2017/Face-and-Image-super-resolution), or 'yoon28' (unpaired_face_sr's, the architecture runs recorded
+  before the field have)."""
+  architecture = d.get('architecture', 'yoon28')
+  if architecture == 'sngan':
+    return discriminators.SNGANDiscriminator(tuple(d.strides), d.features, dtype)
+  if architecture == 'yoon28':
+    return discriminators.SNResNetDiscriminator(tuple(d.widths), d.pooled_blocks, d.dense_features, dtype)
+  raise ValueError(f"config.discriminator.architecture: unknown '{architecture}' (known: sngan, yoon28)")

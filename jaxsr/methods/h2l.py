@@ -13,8 +13,7 @@ from jaxsr import images, losses, metrics, optim
 from jaxsr.data import pipeline
 from jaxsr.methods import base, gan
 from jaxsr.models import layers
-from jaxsr.models.discriminators import SNResNetDiscriminator
-from jaxsr.models.h2l import HighToLowGenerator
+from jaxsr.models.h2l import BULAT_GENERATORS, BulatHighToLowGenerator, HighToLowGenerator
 from jaxsr.train_state import Network
 
 
@@ -26,14 +25,26 @@ class HighToLow(base.Method):
   def __init__(self, config):
     super().__init__(config)
     c = config
-    self.generator = HighToLowGenerator(tuple(c.generator.widths), tuple(c.generator.up_widths),
-                                        c.generator.blocks_per_stage, self.dtype)
-    self.discriminator = SNResNetDiscriminator(tuple(c.discriminator.widths), c.discriminator.pooled_blocks,
-                                               c.discriminator.dense_features, self.dtype)
-    downsamples = len(c.generator.widths) // 2
-    if 2 ** (downsamples - len(c.generator.up_widths)) != c.scale:
-      raise ValueError(f'config.generator: {len(c.generator.widths)} widths halve the size {downsamples} times and '
-                       f'{len(c.generator.up_widths)} up_widths double it back; that is not config.scale={c.scale}')
+    self.generator = self.make_generator(c.generator, c.scale)
+    self.discriminator = gan.sn_discriminator(c.discriminator, self.dtype)
+
+  def make_generator(self, g, scale):
+    """The authors' generator g.architecture names (BULAT_GENERATORS), or yoon28's ('yoon28', what runs recorded
+    before the field have)."""
+    architecture = g.get('architecture', 'yoon28')
+    if architecture in BULAT_GENERATORS:
+      if BulatHighToLowGenerator.scale(architecture) != scale:
+        raise ValueError(f'config.generator.architecture: {architecture} degrades by x'
+                         f'{BulatHighToLowGenerator.scale(architecture)}, not config.scale={scale}')
+      return BulatHighToLowGenerator(architecture, g.features, self.dtype)
+    if architecture != 'yoon28':
+      raise ValueError(f"config.generator.architecture: unknown '{architecture}' (known: "
+                       f"{', '.join([*BULAT_GENERATORS, 'yoon28'])})")
+    downsamples = len(g.widths) // 2
+    if 2 ** (downsamples - len(g.up_widths)) != scale:
+      raise ValueError(f'config.generator: {len(g.widths)} widths halve the size {downsamples} times and '
+                       f'{len(g.up_widths)} up_widths double it back; that is not config.scale={scale}')
+    return HighToLowGenerator(tuple(g.widths), tuple(g.up_widths), g.blocks_per_stage, self.dtype)
 
   def train_data(self, data_dir):
     c = self.config

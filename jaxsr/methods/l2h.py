@@ -17,8 +17,8 @@ import jax
 
 from jaxsr import images, metrics
 from jaxsr.data import pipeline
+from jaxsr.methods import gan
 from jaxsr.methods.paired_sr import PairedSR
-from jaxsr.models.discriminators import SNResNetDiscriminator
 from jaxsr.models.l2h import LowToHighGenerator
 
 
@@ -34,8 +34,7 @@ class LowToHigh(PairedSR):
   def make_discriminator(self):
     if not self.config.loss.adversarial:
       return None
-    d = self.config.discriminator
-    return SNResNetDiscriminator(tuple(d.widths), d.pooled_blocks, d.dense_features, self.dtype)
+    return gan.sn_discriminator(self.config.discriminator, self.dtype)
 
   def eval_data(self, data_dir):
     c = self.config

@@ -15,9 +15,11 @@ Dtype = Any
 
 
 def batch_norm(train, dtype, name=None, momentum=0.9, epsilon=1e-5, use_scale=True):
-  """PyTorch BatchNorm2d defaults (momentum 0.1 there is 0.9 here, eps 1e-5)."""
+  """PyTorch BatchNorm2d defaults (momentum 0.1 there is 0.9 here, eps 1e-5), and its two-pass variance
+  E[(x - E[x])^2]: flax's default E[x^2] - E[x]^2 loses the digits of a channel whose mean dwarfs its spread (the
+  authors' H2L trained on 8 devices differed from 1 device by 5% at the second step)."""
   return nn.BatchNorm(use_running_average=not train, momentum=momentum, epsilon=epsilon, use_scale=use_scale,
-                      dtype=dtype, name=name)
+                      dtype=dtype, name=name, use_fast_variance=False)
 
 
 def keras_batch_norm(train, dtype, name=None):
@@ -95,19 +97,41 @@ def torch_uniform_bias(fan_in):
 torch_kernel_init = nn.initializers.variance_scaling(1.0 / 3.0, 'fan_in', 'uniform')
 
 
+def torch_padding(kernel):
+  """PyTorch's padding=kernel // 2 on both sides. Flax's 'SAME' equals it at stride 1 but pads only after at
+  stride 2 (64 -> 32 samples rows 1, 3, ... there and rows 0, 2, ... in PyTorch)."""
+  return ((kernel // 2, kernel // 2),) * 2
+
+
 class TorchConv(nn.Module):
-  """A 'same'-padded convolution initialised as PyTorch's nn.Conv2d (kernel and bias uniform(+-1/sqrt(fan_in))),
-  for networks ported from PyTorch code that keeps the default initialisation."""
+  """nn.Conv2d(kernel, stride, padding=kernel // 2) as PyTorch initialises it (kernel and bias
+  uniform(+-1/sqrt(fan_in))), for networks ported from PyTorch code that keeps the default initialisation."""
   features: int
   kernel: int = 3
   use_bias: bool = True
   dtype: Dtype = jnp.float32
+  stride: int = 1
 
   @nn.compact
   def __call__(self, x):
     fan_in = x.shape[-1] * self.kernel * self.kernel
-    return nn.Conv(self.features, (self.kernel, self.kernel), use_bias=self.use_bias, dtype=self.dtype,
+    return nn.Conv(self.features, (self.kernel, self.kernel), (self.stride, self.stride),
+                   torch_padding(self.kernel), use_bias=self.use_bias, dtype=self.dtype,
                    kernel_init=torch_kernel_init, bias_init=torch_uniform_bias(fan_in), name='conv')(x)
+
+
+class PostActResBlock(nn.Module):
+  """conv3x3, BN, ReLU, conv3x3, BN, + x, every conv biased and PyTorch-initialised: `BasicBlock` of Bulat et
+  al.'s degradation networks (jingyang2017/Face-and-Image-super-resolution, H2L.py), with its names."""
+  features: int
+  dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train):
+    h = TorchConv(self.features, dtype=self.dtype, name='conv1')(x)
+    h = nn.relu(batch_norm(train, self.dtype, name='bn1')(h))
+    h = TorchConv(self.features, dtype=self.dtype, name='conv2')(h)
+    return x + batch_norm(train, self.dtype, name='bn2')(h)
 
 
 class PreActResBlock(nn.Module):
