@@ -15,7 +15,8 @@ A round, on this machine's 2 cores:
 4. exports the generator in bfloat16 to pretrained/<model>/ only when the held-out metric beats the shipped one
    by --min_gain (0.1 dB), measures the export itself (the bfloat16 weights people download), and
 5. appends the round to pretrained/MANIFEST.md (command, steps and hours so far, data, metrics, sha256) and to
-   pretrained/<model>/rounds.json, the record the next round reads.
+   pretrained/<model>/rounds.json, the record the next round reads; an exported round also redraws
+   docs/<model>.png (8 held-out faces: LR, bicubic, the model, HR).
 """
 import dataclasses
 import datetime
@@ -27,6 +28,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from absl import app, flags, logging
 
 REPO = Path(__file__).resolve().parents[2]
@@ -150,7 +152,22 @@ def measure(run, out):
   rows, columns = evaluate.evaluate([model], ['bicubic'], data, model.scale)
   title = f'{TRAIN_SET}, test split: {len(data["lr"])} held-out faces, x{model.scale}, PIL bicubic LR'
   evaluate.write(rows, columns, out, title)
-  return rows, len(data['lr'])
+  return rows, len(data['lr']), columns
+
+
+def figure(columns, path, zoom=2, pad=2):
+  """README's figure: one row per column of jaxsr.evaluate's grid (LR, bicubic, the model, HR), its first 8
+  held-out faces side by side, every image shown at the HR size x `zoom` by pixel repetition."""
+  from PIL import Image
+  from jaxsr import images
+  size = max(v.shape[1] for v in columns.values()) * zoom
+  rows = [images.to_uint8(v[:8]).repeat(size // v.shape[1], axis=1).repeat(size // v.shape[1], axis=2)
+          for v in columns.values()]
+  out = np.full((len(rows) * (size + pad) + pad, 8 * (size + pad) + pad, 3), 255, np.uint8)
+  for r, faces in enumerate(rows):
+    for c, face in enumerate(faces):
+      out[pad + r * (size + pad):(r + 1) * (size + pad), pad + c * (size + pad):(c + 1) * (size + pad)] = face
+  Image.fromarray(out).save(path, optimize=True)
 
 
 def export(run, model):
@@ -176,7 +193,7 @@ def finish(model, workdir, command, minutes_trained):
   """Measures the round, exports it if it gained, records it."""
   config = json.loads((workdir / 'config.json').read_text())
   steps = _last_step(workdir)
-  rows, faces = measure(workdir, workdir / 'held_out')
+  rows, faces, _ = measure(workdir, workdir / 'held_out')
   bicubic, run = rows
   past = history(model)
   best = max((r['shipped_psnr'] for r in past if r.get('shipped_psnr') is not None), default=None)
@@ -193,7 +210,8 @@ def finish(model, workdir, command, minutes_trained):
   }
   if exported:
     files = export(workdir, model)
-    shipped_rows, _ = measure(shipped(model), workdir / 'held_out_export')
+    shipped_rows, _, columns = measure(shipped(model), workdir / 'held_out_export')
+    figure(columns, REPO / 'docs' / f'{model}.png')
     record.update(shipped=_metrics(shipped_rows[1]), shipped_psnr=shipped_rows[1]['psnr'], sha256=files)
   else:
     logging.info('Held-out PSNR %.2f does not beat the shipped %.2f by %.2f dB: pretrained/%s stays.', run['psnr'],
