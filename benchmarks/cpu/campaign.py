@@ -7,7 +7,7 @@ A round, on this machine's 2 cores:
 1. builds the real face sets from --shared_data when they are missing (celeba_hr: 64x64 crops, the same 6% of
    file names held out every time by their hash; wider: real 16x16 LR faces, 5% held out);
 2. trains for --minutes through `python -m jaxsr.main` (config.train_minutes), one warmup + cosine cycle whose
-   length is the steps the previous round reached per minute times --minutes (SGDR's warm restarts, Loshchilov &
+   length is the fastest recorded round's steps per minute times --minutes (SGDR's warm restarts, Loshchilov &
    Hutter, ICLR 2017). An unfinished round in runs/campaign/<model>/ is resumed as it was; a new round starts from
    the last finished round on this machine (float32 weights, its moving average) or else from the model's export
    in pretrained/ (bfloat16 weights). Either way only the weights come over: the optimizer state starts afresh;
@@ -121,7 +121,9 @@ def next_round(model, minutes):
     logging.info('Resuming the unfinished %s.', rounds[-1].name)
     return rounds[-1], command
   past = history(model)
-  rate = (past[-1]['round_steps'] / past[-1]['round_minutes']) if past else MODELS[model].steps_per_minute
+  # the fastest round's rate (a quiet machine's): the cosine may then end short of 0, never before the minutes do
+  rate = max((r['round_steps'] / r['round_minutes'] for r in past if r['round_minutes']),
+             default=MODELS[model].steps_per_minute)
   steps = max(100, int(rate * minutes))
   if rounds and (rounds[-1] / 'checkpoints').is_dir():
     init_from = str(rounds[-1])
@@ -129,7 +131,9 @@ def next_round(model, minutes):
     init_from = str(shipped(model))
   else:
     init_from = ''
-  workdir = rounds_dir(model) / f'round-{int(rounds[-1].name.split("-")[1]) + 1 if rounds else 1}'
+  # numbered after every recorded round too: on a new machine the rounds before live only in rounds.json
+  number = max([int(r.name.split('-')[1]) for r in rounds] + [len(past)]) + 1
+  workdir = rounds_dir(model) / f'round-{number}'
   command = train_command(model, workdir, init_from, minutes, steps)
   workdir.mkdir(parents=True)
   (workdir / 'round.json').write_text(json.dumps({'command': command, 'init_from': init_from,
