@@ -2,7 +2,6 @@
 from typing import Callable, Sequence
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -33,55 +32,12 @@ class SNResNetDiscriminator(nn.Module):
     return layers.SNDense(1, self.dtype)(x, train)[:, 0].astype(jnp.float32)
 
 
-def _xavier(gain):
-  """torch.nn.init.xavier_uniform_(w, gain): uniform(+-gain sqrt(6 / (fan_in + fan_out)))."""
-  return nn.initializers.variance_scaling(gain ** 2, 'fan_avg', 'uniform')
-
-
-class SNXavier(nn.Module):
-  """A spectral-norm conv (`kernel` > 0, PyTorch's padding) or linear layer (`kernel` = 0) as the SNGAN code the
-  authors adapt: Xavier-uniform kernel of `gain`, PyTorch's default bias, W / sigma(W) with sigma from one power
-  iteration on the stored u (batch_stats 'u', of the output size). Training calls keep the new u; inference calls
-  iterate from the stored one without keeping it (the authors' wrapper keeps it on every call).
-
-  Not flax's nn.SpectralNorm: its initialisation stores the normalised kernel W / sigma as the parameter, so the
-  parameters would start about sigma times smaller than PyTorch's and move faster under Adam."""
-  features: int
-  kernel: int = 0
-  gain: float = 1.0
-  dtype: layers.Dtype = jnp.float32
-
-  @nn.compact
-  def __call__(self, x, train):
-    fan_in = x.shape[-1] * max(self.kernel, 1) ** 2
-    shape = (self.kernel, self.kernel, x.shape[-1], self.features) if self.kernel else (x.shape[-1], self.features)
-    w = self.param('kernel', _xavier(self.gain), shape)
-    b = self.param('bias', layers.torch_uniform_bias(fan_in), (self.features,))
-    normalize = lambda v: v / (jnp.linalg.norm(v) + 1e-12)  # noqa: E731
-    u = self.variable('batch_stats', 'u', lambda: normalize(jax.random.normal(self.make_rng('params'),
-                                                                               (self.features,))))
-    matrix = w.reshape(-1, self.features)  # PyTorch's (out, -1) transposed, its columns in another order
-    v = jax.lax.stop_gradient(normalize(matrix @ u.value))
-    new_u = jax.lax.stop_gradient(normalize(matrix.T @ v))
-    sigma = new_u @ (matrix.T @ v)
-    if train and not self.is_initializing():
-      u.value = new_u
-    w = (w / sigma).astype(self.dtype)
-    x = x.astype(self.dtype)
-    if self.kernel:
-      y = jax.lax.conv_general_dilated(x, w, (1, 1), layers.torch_padding(self.kernel),
-                                       dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
-    else:
-      y = x @ w
-    return y + b.astype(self.dtype)
-
-
 class SNGANBlock(nn.Module):
   """The residual block of Bulat et al.'s Discriminator.py (jingyang2017/Face-and-Image-super-resolution), from
   the SNGAN code it adapts: ReLU, SNconv3x3, ReLU, SNconv3x3, [2x2 avg pool]; skip: [SN conv1x1, avg pool] when it
   pools, else the identity. `first` (FirstResBlockDiscriminator) leaves the raw image unrectified and always pools,
   its skip pooling before the 1x1 conv. Kernels Xavier-uniform (gain 1; sqrt(2) on the skip), biases as PyTorch's
-  (SNXavier)."""
+  (layers.SNXavier)."""
   features: int
   stride: int = 1
   first: bool = False
@@ -90,7 +46,7 @@ class SNGANBlock(nn.Module):
   @nn.compact
   def __call__(self, x, train):
     def conv(inputs, kernel, gain, name):
-      return SNXavier(self.features, kernel, gain, self.dtype, name=name)(inputs, train)
+      return layers.SNXavier(self.features, kernel, gain, self.dtype, name=name)(inputs, train)
 
     pool = self.first or self.stride != 1
     h = x if self.first else nn.relu(x)
@@ -120,7 +76,7 @@ class SNGANDiscriminator(nn.Module):
     for i, stride in enumerate(self.strides):
       x = SNGANBlock(self.features, stride, i == 0, self.dtype, name=f'model_{i}')(x, train)
     x = nn.relu(x).mean(axis=(1, 2))
-    return SNXavier(1, dtype=self.dtype, name='fc')(x, train)[:, 0].astype(jnp.float32)
+    return layers.SNXavier(1, dtype=self.dtype, name='fc')(x, train)[:, 0].astype(jnp.float32)
 
 
 class ConvDiscriminator(nn.Module):

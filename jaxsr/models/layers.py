@@ -268,6 +268,49 @@ class SNDense(nn.Module):
     return nn.SpectralNorm(nn.Dense(self.features, dtype=self.dtype), n_steps=1)(x, update_stats=train)
 
 
+def xavier_uniform(gain):
+  """torch.nn.init.xavier_uniform_(w, gain): uniform(+-gain sqrt(6 / (fan_in + fan_out)))."""
+  return nn.initializers.variance_scaling(gain ** 2, 'fan_avg', 'uniform')
+
+
+class SNXavier(nn.Module):
+  """A spectral-norm conv (`kernel` > 0, PyTorch's padding) or linear layer (`kernel` = 0) as the SNGAN code the
+  authors adapt: Xavier-uniform kernel of `gain`, PyTorch's default bias, W / sigma(W) with sigma from one power
+  iteration on the stored u (batch_stats 'u', of the output size). Training calls keep the new u; inference calls
+  iterate from the stored one without keeping it (the authors' wrapper keeps it on every call).
+
+  Not flax's nn.SpectralNorm: its initialisation stores the normalised kernel W / sigma as the parameter, so the
+  parameters would start about sigma times smaller than PyTorch's and move faster under Adam."""
+  features: int
+  kernel: int = 0
+  gain: float = 1.0
+  dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train):
+    fan_in = x.shape[-1] * max(self.kernel, 1) ** 2
+    shape = (self.kernel, self.kernel, x.shape[-1], self.features) if self.kernel else (x.shape[-1], self.features)
+    w = self.param('kernel', xavier_uniform(self.gain), shape)
+    b = self.param('bias', torch_uniform_bias(fan_in), (self.features,))
+    normalize = lambda v: v / (jnp.linalg.norm(v) + 1e-12)  # noqa: E731
+    u = self.variable('batch_stats', 'u', lambda: normalize(jax.random.normal(self.make_rng('params'),
+                                                                               (self.features,))))
+    matrix = w.reshape(-1, self.features)  # PyTorch's (out, -1) transposed, its columns in another order
+    v = jax.lax.stop_gradient(normalize(matrix @ u.value))
+    new_u = jax.lax.stop_gradient(normalize(matrix.T @ v))
+    sigma = new_u @ (matrix.T @ v)
+    if train and not self.is_initializing():
+      u.value = new_u
+    w = (w / sigma).astype(self.dtype)
+    x = x.astype(self.dtype)
+    if self.kernel:
+      y = jax.lax.conv_general_dilated(x, w, (1, 1), torch_padding(self.kernel),
+                                       dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+    else:
+      y = x @ w
+    return y + b.astype(self.dtype)
+
+
 class SNResBlock(nn.Module):
   """ReLU, SNconv3x3, ReLU, [2x2 avg pool], SNconv3x3 (no biases); skip: [avg pool], SN 1x1 conv with bias when the
   width changes or the block pools, else the identity. No normalisation.
