@@ -12,6 +12,7 @@ import ml_collections
 from jaxsr import optim
 
 PRECISIONS = ('float32', 'bfloat16')
+MAX_IMAGE_SIZE = 2048  # HR side; a record asking for more is refused before any network is built
 
 
 def base_config():
@@ -184,6 +185,7 @@ def validate(config, device_count):
   ema = c.get('ema_decay', 0.0)
   _check(0 <= ema < 1, 'ema_decay', f'must be 0 (off) or in (0, 1), got {ema}')
   _check(c.precision in PRECISIONS, 'precision', f"must be one of {PRECISIONS}, got '{c.precision}'")
+  _check(8 <= c.image_size <= MAX_IMAGE_SIZE, 'image_size', f'must be in [8, {MAX_IMAGE_SIZE}], got {c.image_size}')
   _check(c.image_size % c.scale == 0, 'image_size', f'{c.image_size} is not a multiple of scale={c.scale}')
   for field, o in _optimizers(c):
     _check(o.name in optim.OPTIMIZERS, f'{field}.name', f"unknown '{o.name}'; known: {sorted(optim.OPTIMIZERS)}")

@@ -10,6 +10,7 @@ split. jaxsr.inference.load reads it like a run directory; parameters are cast b
 """
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import jax
@@ -21,6 +22,7 @@ from jaxsr import checkpointing, cli, npz
 
 EXPORT = 'export.json'
 DTYPES = ('float32', 'bfloat16')
+SHARD = re.compile(r'variables-[1-9][0-9]{0,3}-of-[1-9][0-9]{0,3}\.npz')  # a plain name: no folder, no '..'
 
 
 def _to_storable(x, dtype):
@@ -59,7 +61,7 @@ def write(out, config_json, step, network, variables, dtype='float32', shard_mb=
   for i, shard in enumerate(shards):
     name = f'variables-{i + 1}-of-{len(shards)}.npz'
     np.savez(out / name, **shard)
-    files[name] = hashlib.sha256((out / name).read_bytes()).hexdigest()
+    files[name] = _sha256(out / name)
   (out / 'config.json').write_text(config_json)
   (out / EXPORT).write_text(json.dumps({'source': str(source), 'step': int(step), 'network': network,
                                         'dtype': dtype, 'files': files}, indent=2))
@@ -71,28 +73,60 @@ def is_export(path):
 
 
 def read_record(path):
-  return json.loads((Path(path) / EXPORT).read_text())
+  """export.json of the folder `path`, checked: its weights files are plain shard names in the folder."""
+  path = Path(path)
+  try:
+    record = json.loads(npz.regular_file(path / EXPORT, '--run', 2**20).read_text())
+    files, dtype = record['files'], record['dtype']
+    record['step'], record['network'] = int(record['step']), str(record['network'])
+  except (ValueError, KeyError, TypeError) as error:
+    raise ValueError(f'{path / EXPORT}: not a jaxsr export record ({type(error).__name__}: {error})') from None
+  if dtype not in DTYPES:
+    raise ValueError(f'{path / EXPORT}: unknown dtype {dtype!r} (known: {", ".join(DTYPES)})')
+  bad = [name for name in files if not isinstance(name, str) or not SHARD.fullmatch(name)]
+  if not isinstance(files, dict) or not files or bad:
+    raise ValueError(f'{path / EXPORT}: weights files must be named variables-<i>-of-<n>.npz inside the folder, '
+                     f'got {bad[:3] or files!r}; the record was edited or is not a jaxsr export')
+  return record
 
 
-def read(path):
-  """(export record, variables as float32 numpy trees) of the export folder `path`; a file that does not match its
-  recorded sha256 is refused (a damaged or replaced download)."""
+def read(path, expected):
+  """(export record, variables as float32 numpy trees) of the export folder `path`. `expected` (a tree of arrays or
+  shape structs, {'params': ..., 'batch_stats': ...}) is what the folder must hold: every file is checked against
+  its recorded sha256 (a damaged or replaced download is refused), and every array name and shape against
+  `expected` before any weights are read, so that a crafted file cannot make jaxsr read more than the network."""
   path = Path(path)
   record = read_record(path)
+  shapes = {k: np.shape(v) for k, v in traverse_util.flatten_dict(expected, sep='/').items()}
+  limit = npz.nbytes(shapes, itemsize=8)
   flat = {}
   for name, sha256 in record['files'].items():
-    if hashlib.sha256((path / name).read_bytes()).hexdigest() != sha256:
-      raise ValueError(f'{path / name}: its sha256 is not the one {EXPORT} records; the file is damaged or replaced')
-    flat.update({k: _from_storable(v, record['dtype']) for k, v in npz.read(path / name, '--run', 'export').items()})
+    file = npz.regular_file(path / name, '--run', limit)
+    if _sha256(file) != sha256:
+      raise ValueError(f'{file}: its sha256 is not the one {EXPORT} records; the file is damaged or replaced')
+    arrays = npz.read(file, '--run', 'export', shapes=shapes, part=True)
+    flat.update({k: _from_storable(v, record['dtype']) for k, v in arrays.items()})
+  if missing := sorted(set(shapes) - set(flat)):
+    raise ValueError(f'{path}: the export lacks {missing[:3]}{" and more" if len(missing) > 3 else ""}; its config.json '
+                     f'builds a network with them')
   return record, traverse_util.unflatten_dict(flat, sep='/')
+
+
+def _sha256(path):
+  digest = hashlib.sha256()
+  with open(path, 'rb') as f:
+    while chunk := f.read(2**20):
+      digest.update(chunk)
+  return digest.hexdigest()
 
 
 def load_network(path, name, expected, field):
   """(params, state) of network `name` from the export folder `path`, checked against `expected` ({'params',
   'state'}) as checkpointing.load_network checks a run's; errors name config.`field`."""
-  record, variables = read(path)
+  record = read_record(path)
   if record['network'] != name:
     raise ValueError(f"config.{field}: the export {path} holds network '{record['network']}', not '{name}'")
+  _, variables = read(path, {'params': expected['params'], **expected['state']})
   params = variables.pop('params')
   return checkpointing.fitted({'params': params, 'state': variables}, expected, field, name, path)
 

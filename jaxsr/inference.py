@@ -6,7 +6,6 @@ here knows one method from another. A run that kept a moving average of its gene
 with the average.
 """
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import jax
 import ml_collections
 import numpy as np
 
-from jaxsr import checkpointing, export, methods, metrics, train
+from jaxsr import checkpointing, config_base, export, methods, metrics, run_record, train
 
 
 @dataclasses.dataclass
@@ -63,9 +62,14 @@ def load(run_dir, step=None):
   """The run in `run_dir` at checkpoint `step` (default: its newest), or a `jaxsr.export` folder, as a
   SuperResolver on one device."""
   run = Path(run_dir).expanduser().absolute()
-  if not (run / 'config.json').is_file():
+  record = run_record.read(run)  # a damaged or foreign record is named here
+  if record is None:
     raise FileNotFoundError(f'{run_dir}: not a jaxsr run directory or export (no config.json)')
-  config = ml_collections.ConfigDict(json.loads((run / 'config.json').read_text()))
+  config = ml_collections.ConfigDict(record)
+  try:
+    config_base.validate(config, 1)  # sizes checked before any network is built
+  except ValueError as error:
+    raise ValueError(f'{run / run_record.CONFIG}: {error}') from None
   method = methods.create(config)
   if method.sr_network is None:
     raise ValueError(f'{run_dir}: a {config.method} run does not super-resolve')
@@ -84,16 +88,15 @@ def load(run_dir, step=None):
 
 def _from_export(folder, state, network):
   """`state` with network `network` replaced by the exported variables, which must have its shapes."""
-  record, variables = export.read(folder)
+  record = export.read_record(folder)
   if record['network'] != network:
     raise ValueError(f"{folder}: holds network '{record['network']}', this config's super-resolver is '{network}'")
   net = state.nets[network]
   expected = net.variables()
-  shapes = lambda tree: {jax.tree_util.keystr(p): np.shape(v) for p, v in  # noqa: E731
-                         jax.tree_util.tree_leaves_with_path(tree)}
-  if shapes(variables) != shapes(expected):
-    differ = sorted(set(shapes(variables).items()) ^ set(shapes(expected).items()))[:4]
-    raise ValueError(f'{folder}: the exported variables do not fit its config.json: {differ}')
+  try:
+    _, variables = export.read(folder, expected)
+  except ValueError as error:
+    raise ValueError(f'{error} (the export does not fit its config.json)') from None
   variables = jax.tree.map(lambda v, like: np.asarray(v, like.dtype), variables, expected)
   params = variables.pop('params')
   return state.replace(nets={**state.nets, network: net.with_weights(params, variables)})

@@ -11,7 +11,6 @@ in the run's config.json; a resumed run reads it back and keeps the same degrada
 on since.
 """
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
@@ -77,11 +76,12 @@ def load(config, dtype=jnp.float32):
 def h2l_run_config(config):
   """The config.json of the H2L run in config.h2l_workdir, checked against `config`."""
   run = Path(config.get('h2l_workdir') or '').expanduser()
-  if not config.get('h2l_workdir') or not (run / run_record.CONFIG).is_file():
+  record = run_record.read(run) if config.get('h2l_workdir') else None
+  if record is None:
     raise FileNotFoundError(f"config.h2l_workdir: {config.get('h2l_workdir')!r} is not an H2L run directory (no "
                             f"config.json); train one first: python -m jaxsr.main --config=configs/h2l.py "
                             f"--workdir=runs/h2l, or choose another config.degradation")
-  h2l = ml_collections.ConfigDict(json.loads((run / run_record.CONFIG).read_text()))
+  h2l = ml_collections.ConfigDict(record)
   if h2l.get('method') != 'h2l':
     raise ValueError(f"config.h2l_workdir: {run} is a '{h2l.get('method')}' run, not an h2l one")
   if (h2l.image_size, h2l.scale) != (config.image_size, config.scale):

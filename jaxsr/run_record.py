@@ -2,14 +2,20 @@
 line per start: when, from which step, and which fields it changed).
 
 The record is written only once a start is known to work (data found, checkpoint restored), so a failed resume
-or a mistyped dataset leaves the run's record as it was: `jaxsr.upscale --run` reads `config.json`.
+or a mistyped dataset leaves the run's record as it was: `jaxsr.upscale --run` reads `config.json`. It is
+replaced atomically (a temporary file renamed over it), so a crash mid-write leaves the previous record.
 """
 import json
+import os
+import stat
 import time
 from pathlib import Path
 
 CONFIG = 'config.json'
 HISTORY = 'config_history.jsonl'
+# Fields every jaxsr config has (config_base.base_config): a config.json without them is another tool's.
+_SIGNATURE = ('method', 'dataset', 'image_size', 'scale', 'num_steps', 'batch_size')
+_MAX_BYTES = 2**20
 
 
 def flat(config, prefix=''):
@@ -24,9 +30,26 @@ def flat(config, prefix=''):
 
 
 def read(workdir):
-  """The run's config as a plain dict, or None when the run has no record yet."""
+  """The run's config as a plain dict, or None when the run has no record yet; a ValueError naming the file when
+  the record is damaged or is not a jaxsr config."""
   path = Path(workdir) / CONFIG
-  return json.loads(path.read_text()) if path.is_file() else None
+  try:
+    info = os.lstat(path)
+  except FileNotFoundError:
+    return None
+  if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_BYTES:
+    raise ValueError(f'{path}: not a jaxsr run record (not a regular file of at most 1 MiB)')
+  try:
+    record = json.loads(path.read_text())
+  except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    raise ValueError(f'{path} is damaged ({error}); the configs of every start are in {path.parent / HISTORY} and '
+                     f'the command that started the run: move the damaged file aside and run that command again '
+                     f'(it rewrites the record and resumes from the checkpoints)') from None
+  missing = [k for k in _SIGNATURE if not isinstance(record, dict) or k not in record]
+  if missing:
+    raise ValueError(f'{path} is not a jaxsr run record (it lacks {", ".join(missing)}); this folder belongs to '
+                     f'another tool: choose another --workdir')
+  return record
 
 
 def differences(old, new):
@@ -52,5 +75,16 @@ def write(workdir, config, step):
   entry = {'time': time.strftime('%Y-%m-%dT%H:%M:%S%z'), 'start_step': step, 'changed': changes}
   with open(workdir / HISTORY, 'a') as f:
     f.write(json.dumps(entry) + '\n')
-  (workdir / CONFIG).write_text(config.to_json_best_effort(indent=2))
+  atomic_write_text(workdir / CONFIG, config.to_json_best_effort(indent=2))
   return changes
+
+
+def atomic_write_text(path, text):
+  """Writes `path` through a temporary file renamed over it: readers see the old text or the new, never a part."""
+  path = Path(path)
+  temporary = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+  try:
+    temporary.write_text(text)
+    os.replace(temporary, path)
+  finally:
+    temporary.unlink(missing_ok=True)

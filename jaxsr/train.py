@@ -3,10 +3,12 @@
 It knows nothing of GANs or VAEs: a method (jaxsr/methods) supplies its networks, data, one jitted train step
 that updates all of them, and what to show at evaluation.
 """
+import contextlib
 import time
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import tqdm
 from absl import logging
@@ -14,12 +16,16 @@ from jax.experimental import multihost_utils
 
 from jaxsr import (checkpointing, config_base, images, methods, optim, parallel, preemption, resources, run_record,
                    summary)
+from jaxsr import workdir as workdir_lib
 from jaxsr.data import pipeline
 from jaxsr.train_state import TrainState
 
 
 class NonFiniteLossError(FloatingPointError):
-  """A loss became NaN or Inf; the run stops before it can checkpoint the broken state."""
+  """A loss, or a weight a step produced, became NaN or Inf; the run stops before it can checkpoint it."""
+
+
+NONFINITE = 'nonfinite_values'  # a train step's count of NaN/Inf values in the networks it returns
 
 
 def train_and_evaluate(config, workdir, devices=None):
@@ -31,6 +37,7 @@ def train_and_evaluate(config, workdir, devices=None):
   workdir = Path(workdir).expanduser().absolute()  # orbax needs absolute paths
   mesh = parallel.make_mesh(devices)
   config_base.validate(config, mesh.size)
+  workdir_lib.check(workdir)  # not an export, not another tool's folder
   config = resources.pin(config, workdir)  # the H2L checkpoint of a learned degradation, recorded in config.json
   method = methods.create(config)
   files = resources.load(config, method.dtype)  # before the data: a wrong path fails in seconds
@@ -46,100 +53,109 @@ def train_and_evaluate(config, workdir, devices=None):
 
   # State: initialised directly into its replicated sharding, then overwritten by the last checkpoint if any.
   state = init_state(method, mesh, config.seed, batches[0], files)
-  checkpoints = checkpointing.Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
-  try:
-    restored = checkpoints.restore_latest(state)
-  except checkpointing.CheckpointMismatchError as error:
-    checkpoints.close()
-    changed = run_record.differences(run_record.read(workdir), config)
-    raise checkpointing.CheckpointMismatchError(
-        error.step, error.directory, error.mismatches,
-        hint=(f'config fields that differ from the run\'s {run_record.CONFIG}: {run_record.describe(changed)}. '
-              if changed else '') + 'Resume with the run\'s config, or start a new run in another --workdir.'
-    ) from None
-  if restored is not None:
-    latest, state, data_state = restored
-    data.set_state(data_state)
-    logging.info('Resumed from step %d of %s.', latest, workdir)
-  start = int(state.step)
-  logging.info('%s: %s parameters', config.method,
-               {k: _count(n.params) for k, n in state.nets.items()})
+  with _lock(workdir):  # held from the first write to the last
+    checkpoints = checkpointing.Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
+    try:
+      restored = checkpoints.restore_latest(state)
+    except checkpointing.CheckpointMismatchError as error:
+      checkpoints.close()
+      changed = run_record.differences(run_record.read(workdir), config)
+      raise checkpointing.CheckpointMismatchError(
+          error.step, error.directory, error.mismatches,
+          hint=(f'config fields that differ from the run\'s {run_record.CONFIG}: {run_record.describe(changed)}. '
+                if changed else '') + 'Resume with the run\'s config, or start a new run in another --workdir.'
+      ) from None
+    if restored is not None:
+      latest, state, data_state = restored
+      data.set_state(data_state)
+      logging.info('Resumed from step %d of %s.', latest, workdir)
+    start = int(state.step)
+    logging.info('%s: %s parameters', config.method,
+                 {k: _count(n.params) for k, n in state.nets.items()})
 
-  writer = summary.Writer(workdir)
-  if jax.process_index() == 0:
-    changed = run_record.write(workdir, config, start)
-    if start and changed:
-      logging.warning('This start changes the run\'s config (kept in %s): %s', run_record.HISTORY,
-                      run_record.describe(changed))
-    writer.text('config', f'```\n{config}\n```')
+    writer = summary.Writer(workdir)
+    if jax.process_index() == 0:
+      changed = run_record.write(workdir, config, start)
+      if start and changed:
+        logging.warning('This start changes the run\'s config (kept in %s): %s', run_record.HISTORY,
+                        run_record.describe(changed))
+      writer.text('config', f'```\n{config}\n```')
 
-  train_step = make_train_step(method, mesh)
-  evaluate = jax.jit(lambda state, batch, rng: method.evaluate(state.averaged(), batch, rng))
+    train_step = make_train_step(method, mesh)
+    evaluate = jax.jit(lambda state, batch, rng: method.evaluate(state.averaged(), batch, rng))
 
-  # Metrics stay on the device until a log or a checkpoint needs them (one copy per log, not per step). The host
-  # waits for step s - steps_in_flight before going on from step s: the device always has work queued, and a stop
-  # request waits for at most that many steps before the checkpoint is written.
-  pending = []
-  progress = tqdm.tqdm(total=config.num_steps, initial=start, desc=config.method, unit='step',
-                       disable=jax.process_index() != 0, dynamic_ncols=True)
+    # Metrics stay on the device until a log or a checkpoint needs them (one copy per log, not per step). The host
+    # waits for step s - steps_in_flight before going on from step s: the device always has work queued, and a stop
+    # request waits for at most that many steps before the checkpoint is written.
+    pending = []
+    progress = tqdm.tqdm(total=config.num_steps, initial=start, desc=config.method, unit='step',
+                         disable=jax.process_index() != 0, dynamic_ncols=True)
 
-  def flush():
-    """Fetches pending metrics and returns their means; stops the run on a non-finite value before any save."""
-    values = jax.device_get(pending)
-    pending.clear()
-    for step, m in values:
-      bad = sorted(k for k, v in m.items() if not np.isfinite(v))
-      if bad:
-        raise NonFiniteLossError(
-            f'step {step}: non-finite {", ".join(bad)}; stopping without saving a checkpoint (the last good one '
-            f'is step {checkpoints.latest_step()} in {workdir / "checkpoints"})')
-    return {k: float(np.mean([m[k] for _, m in values])) for k in values[0][1]} if values else {}
+    def flush():
+      """Fetches pending metrics and returns their means; stops the run on a non-finite loss, or a non-finite value
+      in the networks a step returned, before any save: a state is saved only once its own step is checked."""
+      values = jax.device_get(pending)
+      pending.clear()
+      for step, m in values:
+        broken = int(m.pop(NONFINITE))
+        bad = sorted(k for k, v in m.items() if not np.isfinite(v))
+        if bad or broken:
+          what = ', '.join(bad + ([f'{broken} values in the networks it updated'] if broken else []))
+          raise NonFiniteLossError(
+              f'step {step}: non-finite {what}; stopping without saving a checkpoint (the last good one '
+              f'is step {checkpoints.latest_step()} in {workdir / "checkpoints"})')
+      return {k: float(np.mean([m[k] for _, m in values])) for k in values[0][1]} if values else {}
 
-  timer = _Timer()
-  stop = preemption.StopRequest()
-  deadline = time.monotonic() + 60.0 * config.train_minutes if config.get('train_minutes', 0.0) else None
-  try:
-    for step in range(start + 1, config.num_steps + 1):
-      state, metrics = train_step(state, parallel.global_batch(next(data), mesh))
-      pending.append((step, metrics))
-      if len(pending) > config.steps_in_flight:
-        jax.block_until_ready(pending[-config.steps_in_flight - 1][1])  # a wait, not a copy
-      if step == start + 1:
-        timer.first_step_done(step, state)
-      progress.update()
-      stopping = stop.requested(step)
-      out_of_time = deadline is not None and step % config.log_every == 0 and _all_agree(time.monotonic() > deadline)
-      last = step == config.num_steps or out_of_time
+    timer = _Timer()
+    stop = preemption.StopRequest()
+    deadline = time.monotonic() + 60.0 * config.train_minutes if config.get('train_minutes', 0.0) else None
+    try:
+      for step in range(start + 1, config.num_steps + 1):
+        state, metrics = train_step(state, parallel.global_batch(next(data), mesh))
+        pending.append((step, metrics))
+        if len(pending) > config.steps_in_flight:
+          jax.block_until_ready(pending[-config.steps_in_flight - 1][1])  # a wait, not a copy
+        if step == start + 1:
+          timer.first_step_done(step, state)
+        progress.update()
+        stopping = stop.requested(step)
+        out_of_time = deadline is not None and step % config.log_every == 0 and _all_agree(time.monotonic() > deadline)
+        last = step == config.num_steps or out_of_time
 
-      if step % config.log_every == 0 or last:
-        scalars = {**flush(), **timer.rates(step, config.batch_size)}
-        writer.scalars(step, scalars)
-        progress.set_postfix({k.split('/', 1)[0] + ' ' + k.rsplit('/', 1)[-1]: f'{v:.3g}'
-                              for k, v in scalars.items() if k.endswith('/loss')})
-        logging.info('step %d: %s', step, ', '.join(f'{k}={v:.4g}' for k, v in scalars.items()))
+        if step % config.log_every == 0 or last:
+          scalars = {**flush(), **timer.rates(step, config.batch_size)}
+          writer.scalars(step, scalars)
+          progress.set_postfix({k.split('/', 1)[0] + ' ' + k.rsplit('/', 1)[-1]: f'{v:.3g}'
+                                for k, v in scalars.items() if k.endswith('/loss')})
+          logging.info('step %d: %s', step, ', '.join(f'{k}={v:.4g}' for k, v in scalars.items()))
 
-      if step % config.eval_every == 0 or last:  # a fixed key: every grid of a run uses the same noise
-        outputs, eval_scalars = jax.device_get(evaluate(state, eval_batch, jax.random.PRNGKey(config.seed)))
-        writer.scalars(step, {f'eval/{k}': v for k, v in eval_scalars.items()})
-        writer.image(step, 'samples', images.grid({k: outputs[k] for k in method.eval_columns}))
+        if step % config.eval_every == 0 or last:  # a fixed key: every grid of a run uses the same noise
+          outputs, eval_scalars = jax.device_get(evaluate(state, eval_batch, jax.random.PRNGKey(config.seed)))
+          writer.scalars(step, {f'eval/{k}': v for k, v in eval_scalars.items()})
+          writer.image(step, 'samples', images.grid({k: outputs[k] for k in method.eval_columns}))
 
-      if step % config.checkpoint_every == 0 or last or stopping:
-        flush()
-        checkpoints.save(step, state, data.get_state())
-      if stopping:
-        logging.warning('Stopped at step %d on %s; the checkpoint is saved and the same command resumes the run.',
-                        step, stop.signal)
-        break
-      if out_of_time:
-        logging.info('Stopped at step %d: config.train_minutes=%g have passed; the same command resumes the run.',
-                     step, config.train_minutes)
-        break
-  finally:
-    stop.close()
-    progress.close()
-    checkpoints.close()
-    writer.close()
-  return state
+        if step % config.checkpoint_every == 0 or last or stopping:
+          flush()
+          checkpoints.save(step, state, data.get_state())
+        if stopping:
+          logging.warning('Stopped at step %d on %s; the checkpoint is saved and the same command resumes the run.',
+                          step, stop.signal)
+          break
+        if out_of_time:
+          logging.info('Stopped at step %d: config.train_minutes=%g have passed; the same command resumes the run.',
+                       step, config.train_minutes)
+          break
+    finally:
+      stop.close()
+      progress.close()
+      checkpoints.close()
+      writer.close()
+    return state
+
+
+def _lock(workdir):
+  """The run directory's lock, taken by process 0 (all processes share the directory)."""
+  return workdir_lib.Lock(workdir) if jax.process_index() == 0 else contextlib.nullcontext()
 
 
 def _all_agree(flag):
@@ -180,6 +196,8 @@ def make_train_step(method, mesh):
     rng = jax.random.fold_in(state.rng, state.step)
     state, metrics = method.train_step(state, batch, rng)
     metrics.update({f'lr/{k}': optim.learning_rate(n.opt_state) for k, n in state.nets.items()})
+    metrics[NONFINITE] = sum(jnp.sum(~jnp.isfinite(x)) for x in jax.tree.leaves(state.nets)
+                             if jnp.issubdtype(x.dtype, jnp.inexact))
     return state.replace(step=state.step + 1), metrics
 
   replicated = parallel.replicated(mesh)

@@ -56,10 +56,10 @@ def test_the_joint_pipeline_exports_its_l2h(tmp_path, data_dir):
 
 def test_a_run_starts_from_an_export_or_from_another_runs_moving_average(srresnet_run, data_dir, tmp_path):
   export_run(srresnet_run, tmp_path / 'bf16', dtype='bfloat16')
-  _, exported = export.read(tmp_path / 'bf16')
   config = tiny('srresnet', data_dir, init_from=str(tmp_path / 'bf16'))
   _, state, *_ = setup(config)
   g = state.nets['generator']
+  _, exported = export.read(tmp_path / 'bf16', g.variables())
   for got, want in zip(jax.tree.leaves(g.variables()), jax.tree.leaves(exported)):
     np.testing.assert_array_equal(np.asarray(got), want)  # the bfloat16 values, as float32
 

@@ -27,6 +27,16 @@ _LANDMARKS = flags.DEFINE_string('landmarks', None, "face_folder: 'mtcnn' (detec
 _CONFIG = flags.DEFINE_string('config', None, 'procedural_faces only: builder config (default or tiny).')
 
 
+def _valid_name(name):
+  try:
+    return name is None or bool(pipeline.check_name(name))
+  except ValueError as error:
+    raise flags.ValidationError(str(error)) from None
+
+
+flags.register_validator('name', _valid_name)
+
+
 def main(argv):
   cli.setup_logging()
   if len(argv) != 2 or argv[1] not in {**pipeline.EMBEDDED, **pipeline.FOLDERS}:

@@ -3,6 +3,7 @@
 Examples stay uint8 on the host (4x less to copy); methods convert them to float on the device.
 """
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -27,6 +28,18 @@ def make_builder(cls, data_dir, **kwargs):
   return cls(data_dir=data_dir, file_format='array_record', **kwargs)
 
 
+_NAME = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]*')
+
+
+def check_name(name, what='--name'):
+  """A folder dataset's name is one plain folder name: `../x` or `/x` would build (and --overwrite delete) outside
+  the data dir."""
+  if not _NAME.fullmatch(name or ''):
+    raise ValueError(f'{what}: {name!r} is not a dataset name: use letters, digits, _ . and - only, starting with '
+                     f'a letter, digit or _ (no folders)')
+  return name
+
+
 def build_folder_dataset(cls, config, data_dir, overwrite=False):
   """Builds `<kind>/<config.name>` from a folder (a FOLDERS builder and its config) and returns the builder.
 
@@ -35,6 +48,7 @@ def build_folder_dataset(cls, config, data_dir, overwrite=False):
   stale dataset reported as built would train on data other than what the command named. A build that leaves a
   split without examples (every file skipped) is not kept; the error gives the skip counts.
   """
+  check_name(config.name)
   builder = make_builder(cls, data_dir, config=config)
   wanted = builders.source_record(config)
   if builder.is_prepared():
@@ -80,6 +94,8 @@ def data_source(name, split, data_dir=None):
       logging.info('Building the embedded dataset %s in %s (once; a few minutes for 50,000 faces).', name, data_dir)
       builder.download_and_prepare()
     return builder.as_data_source(split)
+  if family in FOLDERS and config:
+    check_name(config, f"Dataset '{name}'")
   versions = sorted(Path(data_dir, name).glob('*.*.*')) if family in FOLDERS and config else []
   if not versions:
     raise FileNotFoundError(

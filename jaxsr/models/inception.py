@@ -152,14 +152,6 @@ def load(path, field='inception_weights'):
         f'weights you have: python -m jaxsr.convert_inception --src=pt_inception-2015-12-05-6726825d.pth '
         f'--out=inception.npz')
   expected = jax.eval_shape(InceptionV3().init, jax.random.key(0), jnp.zeros((1, 299, 299, 3)))
-  stored = npz.read(path, f'--{field}', 'convert_inception')
-
-  def take(key, shape):
-    name = '/'.join(str(k.key) for k in key)
-    if name not in stored:
-      raise ValueError(f'--{field}: {path} has no {name} (make the file with python -m jaxsr.convert_inception)')
-    if stored[name].shape != shape.shape:
-      raise ValueError(f'--{field}: {path}: {name} is {stored[name].shape}, expected {shape.shape}')
-    return stored[name]
-
-  return jax.tree_util.tree_map_with_path(take, expected)
+  shapes = {'/'.join(str(k.key) for k in key): x.shape for key, x in jax.tree_util.tree_leaves_with_path(expected)}
+  stored = npz.read(path, f'--{field}', 'convert_inception', shapes=shapes)
+  return jax.tree_util.tree_map_with_path(lambda key, _: stored['/'.join(str(k.key) for k in key)], expected)

@@ -78,6 +78,16 @@ def save(path, params, preprocessing):
   np.savez(path, preprocessing=np.array(preprocessing), **arrays)
 
 
+def file_shapes():
+  """{array name: shape} of a jaxsr VGG19 file: HWIO kernels and biases of LAYERS, and the preprocessing name."""
+  shapes, width = {'preprocessing': ()}, 3
+  for name in LAYERS:
+    out = BLOCKS[int(name[4]) - 1]
+    shapes.update({f'{name}/kernel': (3, 3, width, out), f'{name}/bias': (out,)})
+    width = out
+  return shapes
+
+
 def load(path, field='vgg.weights'):
   """Returns (params, preprocessing) from a jaxsr VGG19 .npz. `field` names the config entry in errors."""
   path = Path(path).expanduser() if path else None
@@ -86,17 +96,9 @@ def load(path, field='vgg.weights'):
         f'config.{field}: no VGG19 weights file at {str(path) if path else "(empty)"}. jaxsr downloads nothing: '
         f'convert the weights you have, e.g. `python -m jaxsr.convert_vgg --src=vgg19-dcbb9e9d.pth '
         f'--out=vgg19.npz`, and set config.{field}=/path/to/vgg19.npz')
-  f = npz.read(path, f'config.{field}', 'convert_vgg')
-  missing = [f'{name}/{k}' for name in LAYERS for k in ('kernel', 'bias') if f'{name}/{k}' not in f]
-  if missing or 'preprocessing' not in f:
-    raise ValueError(f'config.{field}: {path} is not a jaxsr VGG19 file; missing {(missing or ["preprocessing"])[:3]}'
-                     ' (make one with `python -m jaxsr.convert_vgg`)')
+  f = npz.read(path, f'config.{field}', 'convert_vgg', shapes=file_shapes())
   params = {name: {'kernel': f[f'{name}/kernel'], 'bias': f[f'{name}/bias']} for name in LAYERS}
   preprocessing = str(f['preprocessing'])
-  for i, name in enumerate(LAYERS):
-    block = int(name[4]) - 1
-    expected_in = 3 if i == 0 else params[LAYERS[i - 1]]['kernel'].shape[-1]
-    if params[name]['kernel'].shape != (3, 3, expected_in, BLOCKS[block]):
-      raise ValueError(f'config.{field}: {path}: {name}/kernel has shape {params[name]["kernel"].shape}, '
-                       f'expected {(3, 3, expected_in, BLOCKS[block])} (HWIO)')
+  if preprocessing not in PREPROCESSING:
+    raise ValueError(f'config.{field}: {path}: unknown preprocessing {preprocessing!r} (known: {PREPROCESSING})')
   return params, preprocessing
