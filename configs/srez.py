@@ -19,10 +19,12 @@ def get_config(arg=''):
   c.num_steps = 40_000  # the lr halves every 5k steps: 2e-4 / 256 after 40k, little moves after that
   c.input_noise = 0.03
   c.loss.update(mse=0.0, lr_l1=0.45, adversarial=0.1)
-  opt = config_base.optimizer('adam', 2e-4, b1=0.5, b2=0.999, schedule='step', decay_every=5_000, decay_factor=0.5)
+  def adam():  # one optimizer config per network: a shared one would change both with one override
+    return config_base.optimizer('adam', 2e-4, b1=0.5, b2=0.999, schedule='step', decay_every=5_000,
+                                 decay_factor=0.5)
   c.generator = dict(widths=(256, 128), blocks=2, head_features=96, residual_stddev_factor=1e-3,
-                     optimizer=opt)
-  c.discriminator = dict(units=discriminators.SREZ_UNITS, optimizer=opt)
+                     optimizer=adam())
+  c.discriminator = dict(units=discriminators.SREZ_UNITS, optimizer=adam())
   if 'tiny' in config_base.variants(__file__, arg, {'tiny'}):
     config_base.tiny(c)
     c.generator.update(widths=(16, 8), blocks=1, head_features=8)

@@ -24,10 +24,11 @@ def get_config(arg=''):
   c.method = 'srgan'
   c.num_steps = 200_000
   c.loss.adversarial = 1e-3
-  opt = config_base.optimizer('adam', 1e-4, b1=0.9, b2=0.999, schedule='step', decay_every=100_000,
-                              decay_factor=0.1)
-  c.generator = dict(blocks=16, features=64, optimizer=opt)
-  c.discriminator = dict(units=discriminators.SRGAN_UNITS, dense_features=1024, optimizer=opt)
+  def adam():  # one optimizer config per network: a shared one would change both with one override
+    return config_base.optimizer('adam', 1e-4, b1=0.9, b2=0.999, schedule='step', decay_every=100_000,
+                                 decay_factor=0.1)
+  c.generator = dict(blocks=16, features=64, optimizer=adam())
+  c.discriminator = dict(units=discriminators.SRGAN_UNITS, dense_features=1024, optimizer=adam())
   variants = config_base.variants(__file__, arg, {'vgg', 'tiny'})
   if 'vgg' in variants:
     c.loss.mse, c.loss.vgg = 0.0, 1 / 12.75**2  # features / 12.75, so their squared error / 12.75^2

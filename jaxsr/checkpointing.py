@@ -140,6 +140,34 @@ class Checkpointer:
       raise damaged[0][1]
     return None
 
+  def restore_for_reading(self, state, step=None, attempts=3, wait_seconds=1.0):
+    """(step, the saved state) for tools that only read a run (upscale, export, evaluate): checkpoint `step`, or
+    the newest that reads back. A damaged newest checkpoint is skipped with a warning, nothing moved (that is
+    training's job); a run that is still training may delete or add checkpoints while they are read, so a
+    failure starts over from the steps on disk then, up to `attempts` times."""
+    failures = {}
+    for attempt in range(attempts):
+      self._manager.reload()
+      steps = sorted(self._manager.all_steps(), reverse=True)
+      if not steps:
+        raise FileNotFoundError(f'{self.directory.parent}: no checkpoint yet')
+      if step is not None and step not in steps:
+        raise FileNotFoundError(f'--step={step}: {self.directory} keeps steps {sorted(steps)}')
+      for candidate in [step] if step is not None else steps:
+        try:
+          return candidate, self.restore(candidate, state)[0]
+        except Exception as error:  # noqa: BLE001  (orbax and tensorstore raise many kinds; classified here)
+          if _is_mismatch(error):
+            raise CheckpointMismatchError(candidate, self.directory, self._mismatches(candidate, state)) from error
+          failures[candidate] = error
+          logging.warning('Checkpoint %d in %s cannot be read (%s: %s)%s', candidate, self.directory,
+                          type(error).__name__, str(error).splitlines()[0][:200],
+                          '; trying an older one.' if step is None else '.')
+      time.sleep(wait_seconds)
+    newest, error = max(failures.items())
+    raise OSError(f'{self.directory}: no checkpoint reads back (tried steps {sorted(failures)}; step {newest}: '
+                  f'{type(error).__name__}: {str(error).splitlines()[0][:200]})') from error
+
   def _restore_retrying(self, step, state, attempts=3, wait_seconds=2.0):
     """`restore`, tried again after an error that is neither damage nor a mismatch (it may be transient)."""
     for attempt in range(attempts):

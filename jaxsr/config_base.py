@@ -87,6 +87,7 @@ def reference_vae_config():
   c.loss = ml_collections.ConfigDict(dict(l1=1.0, vgg=0.0, kl=1.0))
   c.prior_std = 0.1  # the KL term's prior N(0, prior_std^2); SISR-VAE samples from it at test time
   c.temperature = 1.0  # multiplies sigma at test time
+  c.test_noise = 'prior'  # SISR's test-time sigma: 'prior' (prior_std) or 'prototxt' (N(0, 1) draws, the deploy file's)
   # conv5_4 before its ReLU (the prototxts stop at the conv), average pooling, Caffe VGG19 weights
   c.vgg = ml_collections.ConfigDict(dict(weights='', layer='conv5_4', pool='avg', pre_activation=True))
   c.model = ml_collections.ConfigDict(dict(

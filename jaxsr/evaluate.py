@@ -20,6 +20,7 @@ bicubic downscale of the output against the input), SWD (x 1e3) between the outp
 --inception_weights FID and KID to the HR set (jaxsr/fid.py), parameters, and inference images/s (after
 compilation).
 """
+import collections
 import csv
 import time
 from pathlib import Path
@@ -38,10 +39,13 @@ COLUMNS = ('method', 'step', *PAIRED, 'lr_consistency', 'swd', 'fid', 'kid', 'pa
 
 
 def read_folder(folder, size):
-  """{file name relative to folder: uint8 (size, size, 3)}, centre square crops; unreadable files are skipped and
-  counted in the log."""
+  """{name: uint8 (size, size, 3)}, centre square crops, named by the path relative to `folder` without its
+  suffix (so that `a.png` pairs with `a.jpg`), or with it where two files share a stem (`a.jpg` and `a.png` are
+  two faces); unreadable files are skipped and counted in the log."""
+  files = image_files.find(folder)
+  stems = collections.Counter(p.relative_to(folder).with_suffix('') for p in files)
   faces, skipped = {}, 0
-  for path in image_files.find(folder):
+  for path in files:
     image = image_files.read_rgb(path)
     if image is None:
       skipped += 1
@@ -49,7 +53,8 @@ def read_folder(folder, size):
     side = min(image.size)
     box = ((image.width - side) // 2, (image.height - side) // 2)
     image = image.crop((*box, box[0] + side, box[1] + side)).resize((size, size), Image.BICUBIC)
-    faces[str(path.relative_to(folder).with_suffix(''))] = np.asarray(image)
+    relative = path.relative_to(folder)
+    faces[str(relative if stems[relative.with_suffix('')] > 1 else relative.with_suffix(''))] = np.asarray(image)
   if skipped:
     logging.warning('%s: skipped %d unreadable files', folder, skipped)
   if not faces:
@@ -58,9 +63,10 @@ def read_folder(folder, size):
 
 
 def test_set(size, scale, hr_dir=None, lr_dir=None, dataset=None, data_dir=None, degradation='bicubic', limit=0,
-             split='test', reference_split=None):
+             split='test', reference_split=None, partial_pairs=False):
   """{'lr': uint8 LR inputs, 'hr': ground truth or None, 'reference': the HR set for the SWD, and with
-  `reference_split` (of an identity `dataset`) 'guides': another photo of each face's person}."""
+  `reference_split` (of an identity `dataset`) 'guides': another photo of each face's person}. LR and HR folders
+  whose names match only in part are refused, naming what is unmatched, unless `partial_pairs`."""
   guides = None
   if dataset:
     source = pipeline.data_source(dataset, split, data_dir)
@@ -77,6 +83,13 @@ def test_set(size, scale, hr_dir=None, lr_dir=None, dataset=None, data_dir=None,
     lr_faces = read_folder(lr_dir, size // scale)
     shared = sorted(set(lr_faces) & set(hr_faces))
     if shared:
+      lone_lr, lone_hr = sorted(set(lr_faces) - set(hr_faces)), sorted(set(hr_faces) - set(lr_faces))
+      if lone_lr or lone_hr:
+        message = (f'{len(shared)} faces pair by name; {len(lone_lr)} in --lr_dir have no HR face (e.g. '
+                   f'{lone_lr[:3]}) and {len(lone_hr)} in --hr_dir have no LR face (e.g. {lone_hr[:3]})')
+        if not partial_pairs:
+          raise ValueError(f'{message}. Evaluate the pairs only with --partial_pairs, or fix the folders')
+        logging.warning('%s; evaluating the %d pairs (--partial_pairs).', message, len(shared))
       names = shared[:limit] if limit else shared
       return {'lr': np.stack([lr_faces[n] for n in names]), 'hr': np.stack([hr_faces[n] for n in names]),
               'reference': np.stack([hr_faces[n] for n in names])}
@@ -185,6 +198,30 @@ def write(rows, columns, out, title):
   return table
 
 
+def check_output_folder(out, inputs):
+  """Refuses an --out inside (or equal to) an input folder: its grid.png would be read as a face next time."""
+  out = Path(out).expanduser().resolve()
+  for flag, folder in inputs.items():
+    if folder and (out == Path(folder).expanduser().resolve() or Path(folder).expanduser().resolve() in out.parents):
+      raise ValueError(f'--out={out} is inside {flag}={folder}: its images would be read as faces the next time; '
+                       'choose an --out outside the input folders')
+
+
+def geometry(runs, image_size=None, scale=None):
+  """(image_size, scale) of the runs, which must agree, checked against the flags that set them (None: unset);
+  without runs, the flags or 64 px, x4."""
+  found = {(m.config.image_size, m.scale) for m in runs}
+  if len(found) > 1:
+    raise ValueError(f'the runs differ in (image_size, scale): {sorted(found)}; compare runs of one geometry')
+  if not found:
+    return image_size or 64, scale or 4
+  size, factor = found.pop()
+  for flag, value, run_value in (('--image_size', image_size, size), ('--scale', scale, factor)):
+    if value is not None and value != run_value:
+      raise ValueError(f'{flag}={value}, but the runs were trained at {run_value}: drop {flag}')
+  return size, factor
+
+
 def define_flags():
   """The command line's flags, defined only when this module runs as the program (the module is a library too)."""
   flags.DEFINE_list('runs', [], 'Run directories (their newest checkpoints).')
@@ -199,7 +236,9 @@ def define_flags():
   flags.DEFINE_integer('scale', None, "Upscaling factor (default: the runs'; 4 without runs).")
   flags.DEFINE_integer('image_size', None, "HR side (default: the runs'; 64 without runs).")
   flags.DEFINE_string('degradation', 'bicubic', 'How LR inputs are made from HR faces.')
-  flags.DEFINE_integer('limit', 0, 'Use at most this many faces (0: all).')
+  flags.DEFINE_integer('limit', 0, 'Use at most this many faces (0: all).', lower_bound=0)
+  flags.DEFINE_bool('partial_pairs', False, '--lr_dir with --hr_dir: evaluate the faces whose names match even when '
+                    'others do not (they are named and refused by default).')
   cli.define_path('out', None, 'Output folder.')
   cli.define_path('inception_weights', None, 'An .npz from jaxsr.convert_inception: adds FID and KID.')
 
@@ -209,15 +248,13 @@ def main(argv):
   cli.setup_logging()
   if not FLAGS.out:
     raise app.UsageError('--out is required')
+  check_output_folder(FLAGS.out, {'--hr_dir': FLAGS.hr_dir, '--lr_dir': FLAGS.lr_dir})
   runs = [inference.load(r) for r in FLAGS.runs]
-  geometry = {(m.config.image_size, m.scale) for m in runs}
-  if len(geometry) > 1:
-    raise ValueError(f'the runs differ in (image_size, scale): {sorted(geometry)}; compare runs of one geometry')
-  size, scale = geometry.pop() if geometry else (64, 4)
-  size, scale = FLAGS.image_size or size, FLAGS.scale or scale
+  size, scale = geometry(runs, FLAGS.image_size, FLAGS.scale)
   guided = any(m.needs_reference for m in runs)
   data = test_set(size, scale, FLAGS.hr_dir, FLAGS.lr_dir, FLAGS.dataset, FLAGS.data_dir, FLAGS.degradation,
-                  FLAGS.limit, FLAGS.split, FLAGS.reference_split if guided and FLAGS.dataset else None)
+                  FLAGS.limit, FLAGS.split, FLAGS.reference_split if guided and FLAGS.dataset else None,
+                  FLAGS.partial_pairs)
   source = FLAGS.dataset or ' + '.join(filter(None, (FLAGS.lr_dir, FLAGS.hr_dir)))
   kind = 'paired' if data['hr'] is not None else 'real LR, no ground truth'
   features = fid.InceptionFeatures(FLAGS.inception_weights) if FLAGS.inception_weights else None

@@ -44,6 +44,8 @@ def write(out, config_json, step, network, variables, dtype='float32', shard_mb=
   if dtype not in DTYPES:
     raise ValueError(f'--dtype: unknown {dtype!r} (known: {", ".join(DTYPES)})')
   out = Path(out)
+  if out.exists() and not out.is_dir():
+    raise FileExistsError(f'--out: {out} is a file; name a folder to create')
   if out.exists() and any(out.iterdir()):
     raise FileExistsError(f'--out: {out} exists and is not empty; choose another folder')
   flat = {k: _to_storable(np.asarray(v), dtype)

@@ -75,14 +75,18 @@ def load(run_dir, step=None):
     raise ValueError(f'{run_dir}: a {config.method} run does not super-resolve')
   state = train.placeholder_state(method, config)
   if export.is_export(run):
-    state, step = _from_export(run, state, method.sr_network), export.read_record(run)['step']
+    exported = export.read_record(run)['step']
+    if step is not None and step != exported:
+      raise ValueError(f'--step={step}: {run_dir} is an export of step {exported} only; drop --step')
+    state, step = _from_export(run, state, method.sr_network), exported
   else:
-    checkpoints = checkpointing.Checkpointer(run / 'checkpoints', config.keep_checkpoints)
-    step = checkpoints.latest_step() if step is None else step
-    if step is None:
+    if not (run / 'checkpoints').is_dir():
       raise FileNotFoundError(f'{run_dir}: no checkpoint yet')
-    state, _ = checkpoints.restore(step, state)
-    checkpoints.close()
+    checkpoints = checkpointing.Checkpointer(run / 'checkpoints', config.keep_checkpoints)
+    try:
+      step, state = checkpoints.restore_for_reading(state, step)
+    finally:
+      checkpoints.close()
   return SuperResolver(run, config, int(step), method, state.averaged())
 
 

@@ -31,12 +31,12 @@ class Network(struct.PyTreeNode):
     return cls(params=params, state=variables, opt_state=tx.init(params), module=module, tx=tx,
                ema=params if ema_decay else None, ema_decay=ema_decay)
 
-  def __call__(self, *inputs):
+  def __call__(self, *inputs, **options):
     """The output in inference mode: BatchNorm running statistics, no state change."""
-    return self.module.apply(self.variables(), *inputs, train=False)
+    return self.module.apply(self.variables(), *inputs, train=False, **options)
 
   def train_apply(self, *inputs, params=None, state=None):
-    """(output, updated state) in training mode (batch statistics; a spectral norm's power iteration), with
+    """(output, updated state) in training mode (batch statistics; a spectral norm's power-iteration vector kept), with
     `params` and `state` in place of the network's own when given (to differentiate, to chain two calls)."""
     variables = {'params': self.params if params is None else params, **(self.state if state is None else state)}
     if not self.state:

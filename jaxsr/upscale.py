@@ -109,9 +109,11 @@ def define_flags():
   flags.DEFINE_bool('overwrite', False, 'Replace outputs that exist already.')
   flags.DEFINE_enum('mode', 'auto', ['auto', 'crop', 'photo'], 'Face crops, whole photos, or decide by size.')
   cli.define_path('reference', None, 'RefSR-VAE: a photo of the same person.')
-  flags.DEFINE_integer('batch_size', 64, 'Faces super-resolved at once.')
-  flags.DEFINE_float('margin', 1.3, 'Photos: side of the square cut around a face, over its box side.')
-  flags.DEFINE_float('feather', 0.15, 'Photos: fraction of the square over which the pasted face fades.')
+  flags.DEFINE_integer('batch_size', 64, 'Faces super-resolved at once.', lower_bound=1)
+  flags.DEFINE_float('margin', 1.3, 'Photos: side of the square cut around a face, over its box side.',
+                     lower_bound=1e-3)
+  flags.DEFINE_float('feather', 0.15, 'Photos: fraction of the square over which the pasted face fades.',
+                     lower_bound=0.0, upper_bound=0.5)
 
 
 def main(argv):
@@ -128,7 +130,10 @@ def main(argv):
   reference = None
   if FLAGS.reference:
     size = model.config.image_size
-    reference = np.asarray(Image.open(FLAGS.reference).convert('RGB').resize((size, size), Image.BICUBIC))
+    photo = image_files.read_rgb(FLAGS.reference)
+    if photo is None:
+      raise app.UsageError(f'--reference: {FLAGS.reference} is not a readable image')
+    reference = np.asarray(photo.resize((size, size), Image.BICUBIC))
   detect = None
   counts = {'crops': 0, 'photos': 0, 'faces in photos': 0, 'unreadable': 0}
   crops, crop_targets = [], []

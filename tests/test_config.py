@@ -89,3 +89,18 @@ def test_warmup_cosine_rises_linearly_then_falls_to_zero_and_is_checked():
   c.generator.optimizer.update(warmup_steps=500, decay_steps=500)
   with pytest.raises(ValueError, match='config.generator.optimizer.decay_steps'):
     config_base.validate(c, device_count=1)
+
+
+@pytest.mark.parametrize('name', sorted(p.stem for p in (REPO / 'configs').glob('*.py')))
+def test_each_network_has_its_own_optimizer_config(name):
+  """An override of one network's learning rate must leave every other network's as it was."""
+  c = load_config(name)
+  fields = [field for field, _ in config_base._optimizers(c)]
+  for changed in fields:
+    before = {field: o.learning_rate for field, o in config_base._optimizers(c)}
+    node = c
+    for part in changed.split('.'):
+      node = node[part]
+    node.learning_rate = before[changed] * 3 + 1
+    after = {field: o.learning_rate for field, o in config_base._optimizers(c)}
+    assert {f for f in fields if after[f] != before[f]} == {changed}, name

@@ -157,6 +157,14 @@ def test_sisr_trains_on_any_face_dataset_and_needs_no_hr_at_test_time(data_dir):
   assert all(jax.tree.leaves(changed['latent'])) and all(jax.tree.leaves(changed['Trunk_0']))
   lr = jnp.asarray(batch['lr'], jnp.float32) / 127.5 - 1
   np.testing.assert_array_equal(method.upscale(state, lr), method.upscale(state, lr))  # eps from the LR
+  vae_net, latent = state.nets['vae'], config.model.latent
+  at_prior = vae_net(lr, None, None, 1.0, sigma=jnp.full((len(lr), latent), config.prior_std))['sr']
+  np.testing.assert_allclose(at_prior, method.upscale(state, lr), atol=1e-6)  # z = prior_std * eps_LR
+  config.test_noise = 'prototxt'  # z = eps_LR * N(0, 1), as SISR_VAE's deploy prototxt draws it
+  original = methods.create(config).upscale(state, lr)
+  drawn = jax.random.normal(jax.random.key(config.seed), (len(lr), latent))
+  np.testing.assert_allclose(original, vae_net(lr, None, None, 1.0, sigma=drawn)['sr'], atol=1e-6)
+  assert float(jnp.abs(original - at_prior).max()) > 1e-4
   outputs, scalars = jax.jit(method.evaluate)(state, method.eval_data(data_dir), jax.random.key(0))
   assert set(outputs) == set(method.eval_columns) and np.isfinite(float(scalars['psnr_y/ensemble']))
 
@@ -175,6 +183,8 @@ def test_bad_vae_config_values_are_named(data_dir):
     methods.create(tiny('sisr_vae', data_dir, loss={'l1': 1.0, 'gan': 1.0}))
   with pytest.raises(ValueError, match='config.prior_std'):
     methods.create(tiny('sisr_vae', data_dir, prior_std=0.0))
+  with pytest.raises(ValueError, match='config.test_noise'):
+    methods.create(tiny('sisr_vae', data_dir, test_noise='deploy'))
   config = load_config('refsr_vae', 'tiny')
   config.data_dir, config.dataset = data_dir, 'identity_folder/celeba_ids'  # not built here
   with pytest.raises(FileNotFoundError, match='identity_folder/celeba_ids'):

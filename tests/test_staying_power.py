@@ -4,17 +4,21 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
 from conftest import FAST_COMPILE
-from jaxsr import checkpointing, train
+from jaxsr import checkpointing, methods, preemption, run_record, summary, train
+from jaxsr import workdir as workdir_lib
 from test_train import ONE_DEVICE, assert_same_state
 
 REPO = Path(__file__).resolve().parents[1]
@@ -161,3 +165,133 @@ def test_same_seed_gives_the_same_first_20_losses(tiny_config, tmp_path):
   assert sorted(a) == list(range(1, 21))
   assert a == b
   assert a[1] != other[1]
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_as_sigterm_does(tmp_path):
+  workdir = tmp_path / 'interrupted'
+  run = start(workdir, checkpoint_every=ENDLESS)
+  wait_for(lambda: logged_steps(workdir) >= 3, run)
+  run.send_signal(signal.SIGINT)
+  code = run.wait(timeout=120)
+  log = workdir.with_suffix('.log').read_text()
+  stopped = max(losses(workdir))
+  assert code == 0 and f'Stopped at step {stopped} on SIGINT' in log and 'Traceback' not in log, log[-3000:]
+  assert checkpointing.Checkpointer(workdir / 'checkpoints', 3).latest_step() == stopped
+  assert not (workdir / workdir_lib.LOCK).exists()  # released on the way out
+
+
+def test_a_closed_terminal_stops_cleanly_and_a_second_ctrl_c_at_once():
+  stop = preemption.StopRequest()
+  try:
+    os.kill(os.getpid(), signal.SIGHUP)
+    assert stop.requested(1) and stop.signal == 'SIGHUP'
+    with pytest.raises(KeyboardInterrupt, match='second Ctrl-C'):
+      os.kill(os.getpid(), signal.SIGINT)
+      time.sleep(1)  # the handler runs between bytecodes
+  finally:
+    stop.close()
+  assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_second_training_in_the_same_workdir_is_refused_naming_the_first(tiny_config, tmp_path, caplog):
+  tiny_config.num_steps = 1
+  other = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])
+  try:
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / workdir_lib.LOCK).write_text(json.dumps({'host': socket.gethostname(), 'pid': other.pid,
+                                                          'since': 'earlier'}))
+    with pytest.raises(workdir_lib.WorkdirInUseError, match=rf'being trained by process {other.pid} on this host'):
+      train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+    assert not (tmp_path / 'metrics.jsonl').exists() and not (tmp_path / 'config.json').exists()
+    (tmp_path / workdir_lib.LOCK).write_text(json.dumps({'host': 'elsewhere', 'pid': 1, 'since': 'earlier'}))
+    with pytest.raises(workdir_lib.WorkdirInUseError, match=r'process 1 on host elsewhere .*delete .*run.lock'):
+      train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+  finally:
+    other.kill()
+    other.wait()
+  (tmp_path / workdir_lib.LOCK).write_text(json.dumps({'host': socket.gethostname(), 'pid': other.pid}))
+  with caplog.at_level(logging.WARNING):  # the holder died without releasing it: taken over
+    assert int(train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE).step) == 1
+  assert f'from process {other.pid}, which is gone' in caplog.text
+  assert not (tmp_path / workdir_lib.LOCK).exists()
+
+
+def test_a_step_that_breaks_the_weights_is_never_saved(tiny_config, tmp_path, monkeypatch):
+  tiny_config.num_steps, tiny_config.checkpoint_every = 2, 1
+  train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+  tiny_config.num_steps = 4
+  real_create = methods.create
+
+  def create(config):  # step 3 computes a finite loss and returns broken weights, as an overflowing update does
+    method = real_create(config)
+    real_step = method.train_step
+
+    def poisoned(state, batch, rng):
+      new, metrics = real_step(state, batch, rng)
+      poison = jnp.where(state.step == 2, jnp.nan, 0.0)
+      nets = {k: n.replace(params=jax.tree.map(lambda x: x + poison, n.params)) for k, n in new.nets.items()}
+      return new.replace(nets=nets), metrics
+    method.train_step = poisoned
+    return method
+  monkeypatch.setattr(train.methods, 'create', create)
+  with pytest.raises(train.NonFiniteLossError,
+                     match=r'step 3: non-finite \d+ values in the networks it updated.*last good one is step 2'):
+    train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+  assert checkpointing.Checkpointer(tmp_path / 'checkpoints', 3).latest_step() == 2
+
+
+@pytest.mark.parametrize('record', ['{"tool": "another one"}', '{"method": "h2l", "image_s', 'export'])
+def test_a_workdir_that_is_not_a_jaxsr_run_is_refused_and_left_as_it_was(tiny_config, tmp_path, record):
+  tiny_config.num_steps = 1
+  if record == 'export':
+    (tmp_path / 'export.json').write_text('{}')
+    record = '{}'
+  (tmp_path / 'config.json').write_text(record)
+  message = {'{"tool": "another one"}': 'not a jaxsr run record .it lacks method', '{}': 'is a jaxsr export folder',
+             }.get(record, r'config.json is damaged .*config_history.jsonl.*move the damaged file aside')
+  with pytest.raises(ValueError, match=f'--workdir: .*{message}'):
+    train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+  assert (tmp_path / 'config.json').read_text() == record
+  assert sorted(p.name for p in tmp_path.iterdir()) in (['config.json'], ['config.json', 'export.json'])
+
+
+def test_the_run_record_is_replaced_whole(tiny_config, tmp_path, monkeypatch):
+  tiny_config.num_steps = 1
+  train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+  before = (tmp_path / 'config.json').read_text()
+
+  def crash(self, *args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+  monkeypatch.setattr(os, 'replace', crash)  # the disk fills before the rename: the old record stays
+  with pytest.raises(OSError):
+    run_record.atomic_write_text(tmp_path / 'config.json', 'half')
+  assert (tmp_path / 'config.json').read_text() == before
+  assert sorted(p.name for p in tmp_path.glob('.*.tmp')) == []
+
+
+def test_a_full_disk_for_samples_and_logs_warns_once_and_training_goes_on(tiny_config, tmp_path, monkeypatch,
+                                                                         caplog):
+  tiny_config.num_steps, tiny_config.log_every, tiny_config.eval_every, tiny_config.checkpoint_every = 4, 1, 2, 4
+
+  def no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+  real_save = summary.Image.Image.save
+
+  def half_written_png(image, path, *args, **kwargs):
+    if not isinstance(path, (str, Path)):  # TensorBoard's in-memory encoding
+      return real_save(image, path, *args, **kwargs)
+    Path(path).write_bytes(b'\x89PNG')
+    no_space()
+  monkeypatch.setattr(summary.Image.Image, 'save', half_written_png)
+  monkeypatch.setattr(summary.EventsWriter, 'write_event', no_space)
+  real_open = Path.open
+  monkeypatch.setattr(Path, 'open', lambda self, *a, **k: no_space() if self.name == 'metrics.jsonl'
+                      else real_open(self, *a, **k))
+  with caplog.at_level(logging.WARNING):
+    state = train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+  monkeypatch.setattr(summary.Image.Image, 'save', real_save)
+  assert int(state.step) == 4
+  assert checkpointing.Checkpointer(tmp_path / 'checkpoints', 3).latest_step() == 4  # its own check decides
+  for kind in ('metrics.jsonl', 'samples', 'TensorBoard events'):
+    assert caplog.text.count(f'Writing {kind} in') == 1, kind
+  assert list((tmp_path / 'samples').iterdir()) == []  # no half-written PNG left

@@ -165,14 +165,29 @@ def source_record(config):
   return record
 
 
+def check_crop(crop):
+  """`crop` as (x, y, w, h) when it is a box, else None ('center', 'none'); a ValueError naming --crop otherwise."""
+  if crop in ('center', 'none'):
+    return None
+  try:
+    x, y, w, h = (int(v) for v in crop.split(','))
+  except ValueError:
+    raise ValueError(f"--crop: {crop!r} is not 'center', 'none' or x,y,w,h (four integers)") from None
+  if x < 0 or y < 0 or w < 1 or h < 1:
+    raise ValueError(f'--crop: {crop!r}: x and y must be >= 0, w and h positive')
+  return x, y, w, h
+
+
 def _crop_box(width, height, crop):
-  """(x, y, w, h) of the region `crop` keeps of a width x height image."""
+  """(x, y, w, h) of the region `crop` keeps of a width x height image; None when a fixed box does not fit in it
+  (PIL would fill the rest with black)."""
   if crop == 'none':
     return 0, 0, width, height
   if crop == 'center':
     side = min(width, height)
     return (width - side) // 2, (height - side) // 2, side, side
-  return tuple(int(v) for v in crop.split(','))
+  x, y, w, h = check_crop(crop)
+  return (x, y, w, h) if x + w <= width and y + h <= height else None
 
 
 def _split_key(relative_path):
@@ -184,9 +199,9 @@ def _in_test_split(relative_path, test_fraction):
   return _split_key(relative_path) < test_fraction * 10_000
 
 
-def split_files(root, files, test_fraction):
+def split_files(root, files, test_fraction, usable=lambda path: True):
   """(train, test) files by the stable hash split. A folder too small for the hash to hold any file out gives its
-  file of lowest hash to the test split (logged), so a small set still has something to evaluate on;
+  `usable` file of lowest hash to the test split (logged), so a small set still has something to evaluate on;
   test_fraction=0 asks for no test split."""
   names = [str(f.relative_to(root)) for f in files]
   if len(files) < 2:
@@ -194,7 +209,8 @@ def split_files(root, files, test_fraction):
                      'out for evaluation)')
   in_test = [_in_test_split(n, test_fraction) for n in names]
   if not any(in_test) and test_fraction > 0:
-    first = min(range(len(names)), key=lambda i: _split_key(names[i]))
+    candidates = sorted(range(len(names)), key=lambda i: _split_key(names[i]))
+    first = next((i for i in candidates if usable(files[i])), candidates[0])
     in_test[first] = True
     logging.warning('%s: %d files are too few for test_fraction=%g to hold any out; %s is the test split',
                     root, len(files), test_fraction, names[first])
@@ -227,10 +243,26 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
     root = Path(self.builder_config.path).expanduser()
     if not root.is_dir():
       raise FileNotFoundError(f'FaceFolder: {root} is not a folder of images')
-    train, test = split_files(root, image_files.find(root), self.builder_config.test_fraction)
+    train, test = split_files(root, image_files.find(root), self.builder_config.test_fraction, self._usable)
     self.info.metadata.update(skipped={}, source=source_record(self.builder_config))
     splits = {'train': train, 'test': test}
     return {name: self._generate_examples(root, files, name) for name, files in splits.items() if files}
+
+  def _skip_reason(self, image):
+    """Why `image` (a PIL image, or None: unreadable) is left out, or None when it is used."""
+    c = self.builder_config
+    if image is None:
+      return 'unreadable'
+    if min(image.size) < min_size(c):
+      return 'too_small'
+    if c.max_size and max(image.size) > c.max_size:
+      return 'too_large'
+    if _crop_box(*image.size, c.crop) is None:
+      return 'crop_outside'
+    return None
+
+  def _usable(self, path):
+    return self._skip_reason(image_files.read_rgb(path)) is None
 
   def _fields_of(self, name):
     """Features a subclass derives from a file's relative path."""
@@ -255,17 +287,11 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
   def _generate_examples(self, root, files, split):
     c = self.builder_config
     find_landmarks = self._landmark_finder()
-    skipped = {'unreadable': 0, 'too_small': 0, 'too_large': 0, 'no_landmarks': 0}
+    skipped = {'unreadable': 0, 'too_small': 0, 'too_large': 0, 'crop_outside': 0, 'no_landmarks': 0}
     for path in files:
       image = image_files.read_rgb(path)
-      if image is None:
-        skipped['unreadable'] += 1
-        continue
-      if min(image.size) < min_size(c):
-        skipped['too_small'] += 1
-        continue
-      if c.max_size and max(image.size) > c.max_size:
-        skipped['too_large'] += 1
+      if reason := self._skip_reason(image):
+        skipped[reason] += 1
         continue
       name = str(path.relative_to(root))
       box = _crop_box(*image.size, c.crop)
@@ -285,7 +311,8 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
 
 @dataclasses.dataclass
 class LrFaceFolderConfig(FaceFolderConfig):
-  """Seed 000 keeps detections with max(width, height) < 37 as its real LR set, resized to 16x16."""
+  """The face-SR write-up (a7med12345/Face_super-resolution) keeps detections with max(width, height) < 37 as its
+  real LR set, resized to 16x16."""
   image_size: int = 16
   crop: str = 'none'
   max_size: int = 36
@@ -322,5 +349,5 @@ class IdentityFolder(FaceFolder):
     if not splits:
       raise FileNotFoundError(f'IdentityFolder: {root} has no split folders (<split>/<identity>/<photo>)')
     self.info.metadata.update(skipped={}, source=source_record(self.builder_config))
-    files = {split: image_files.find(split, '*/*', required=False) for split in splits}
+    files = {split: image_files.find(split, required=False, depth=1) for split in splits}
     return {split.name: self._generate_examples(split, found, split.name) for split, found in files.items() if found}

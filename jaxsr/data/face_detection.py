@@ -4,6 +4,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+from absl import logging
 
 LANDMARKS = 5
 KEYPOINTS = ('left_eye', 'right_eye', 'nose', 'mouth_left', 'mouth_right')  # MTCNN's names, in CelebA's order
@@ -25,15 +26,22 @@ def mtcnn_detector(min_face_size=20):
 def read_landmarks_file(path):
   """{file name: (5, 2) landmarks} from a CelebA-style list (`list_landmarks_align_celeba.txt`): one line per
   image, its name then x, y of the left eye, right eye, nose, left and right mouth corner. Other lines (CelebA's
-  count and header) are ignored."""
-  table = {}
+  count and header, blank lines) are ignored; a line whose coordinates are not all finite numbers is left out and
+  counted in the log, so that its image is skipped as one without landmarks."""
+  table, invalid = {}, 0
   for line in Path(path).read_text().splitlines():
-    name, *values = line.split()
+    name, *values = line.split() or ['']
     if len(values) == 2 * LANDMARKS:
       try:
-        table[name] = np.array(values, np.float32).reshape(LANDMARKS, 2)
+        landmarks = np.array(values, np.float32).reshape(LANDMARKS, 2)
       except ValueError:
+        continue  # a header line
+      if not np.isfinite(landmarks).all():
+        invalid += 1
         continue
+      table[name] = landmarks
+  if invalid:
+    logging.warning('%s: left out %d lines with non-finite coordinates', path, invalid)
   if not table:
     raise ValueError(f'{path}: no lines of a file name and {2 * LANDMARKS} coordinates')
   return table

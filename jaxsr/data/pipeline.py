@@ -49,6 +49,7 @@ def build_folder_dataset(cls, config, data_dir, overwrite=False):
   split without examples (every file skipped) is not kept; the error gives the skip counts.
   """
   check_name(config.name)
+  builders.check_crop(config.crop)
   builder = make_builder(cls, data_dir, config=config)
   wanted = builders.source_record(config)
   if builder.is_prepared():

@@ -8,7 +8,8 @@ One step, in the notebook's order and with its noisy labels (u ~ U(0, 1) per ima
      BatchNormalization runs on its moving statistics).
 G: Adam 2e-4, beta1 0.5. D: RMSprop 1e-4 (rho 0.9) with gradients clipped to [-1, 1].
 
-Kept different: the notebook's RMSprop `decay=1e-8` (its learning rate falls 0.002% over the run) is left out;
+Kept different: the notebook's RMSprop `decay=1e-8` is left out (Keras's lr / (1 + decay t) after t = 42,720 D
+updates, two per step over 21,360 steps, is 0.04% below the start);
 images are x / 127.5 - 1 as everywhere in jaxsr, where the notebook uses x / 128 - 1; LR faces are rounded to 8 bits
 like every jaxsr degradation.
 """

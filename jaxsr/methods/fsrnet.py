@@ -11,6 +11,11 @@ y_c and y_f are the coarse and fine outputs, p the landmark heatmaps of every ho
 supervision), p_gt Gaussians of std `prior_sigma` px, at the priors' resolution (half the HR side), centred on the
 five landmarks of the training face (dataset feature `landmarks_feature`; `python -m jaxsr.data.build face_folder
 --landmarks=mtcnn` detects them while building a dataset of your own faces).
+
+Kept different: five landmarks, where the paper's heatmaps cover the full landmark sets its datasets (Helen,
+CelebA) annotate, with parsing maps beside them; every term is a mean over [-1, 1] pixels,
+where Eq. 4 sums the squared errors per image on [0, 1] images: a constant factor per term (the same for all
+three, so the balance is the paper's) that Adam's step size absorbs.
 """
 import jax.numpy as jnp
 

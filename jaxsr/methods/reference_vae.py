@@ -9,7 +9,9 @@ sums the batch too: a constant factor). The weights 1, 10, 1 are the prototxts';
 count 49,152 elements per 128x128 face, the VGG term 32,768 and the KL 1,024. phi is VGG19's conv5_4 before its
 ReLU, with average pooling (config.vgg: a VGG19 file from `python -m jaxsr.convert_vgg`; the configs leave the
 term at 0, the prototxts' 10 needs that file: --config.loss.vgg=10 --config.vgg.weights=...). No adversarial
-term. At test time z = mu + temperature * sigma * eps (SISR: mu = 0, sigma = prior_std).
+term. At test time z = mu + temperature * sigma * eps (SISR: mu = 0, sigma = prior_std; with
+config.test_noise='prototxt', sigma ~ N(0, 1) per latent dimension as SISR_VAE's deploy prototxt draws it, from a
+key fixed by config.seed so that an output is reproducible).
 
 Evaluation, on 8-bit images: PSNR and SSIM (RGB, and Y with an `eval_border` px border, as the paper measures) for
 the output, PIL bicubic and the x8 self-ensemble; for RefSR also with a reference photo of a different person (how
@@ -26,6 +28,7 @@ from jaxsr.models import vae
 from jaxsr.train_state import Network
 
 LOSS_TERMS = ('l1', 'vgg', 'kl')
+TEST_NOISE = ('prior', 'prototxt')  # SISR's test-time sigma: prior_std, or N(0, 1) draws
 STD_WHITE = 0.25  # the sample-std image is white from this std (in [-1, 1] units) up
 
 
@@ -42,7 +45,7 @@ class SISRVAE(base.Method):
     if unknown:
       raise ValueError(f'config.loss: unknown terms {unknown}; known: {LOSS_TERMS}')
     in_range = {'prior_std': c.prior_std > 0, 'temperature': c.temperature >= 0,
-                'diversity_samples': c.diversity_samples > 1}
+                'diversity_samples': c.diversity_samples > 1, 'test_noise': c.test_noise in TEST_NOISE}
     for field, ok in in_range.items():
       if not ok:
         raise ValueError(f'config.{field}: out of range, got {c[field]}')
@@ -105,7 +108,10 @@ class SISRVAE(base.Method):
 
   def upscale(self, state, lr, reference=None, eps=None):
     """LR (and for RefSR the reference photo) in [-1, 1] -> SR in [-1, 1], at config.temperature."""
-    return state.nets['vae'](lr, reference, eps, self.config.temperature)['sr']
+    sigma = None
+    if self.config.test_noise == 'prototxt':
+      sigma = jax.random.normal(jax.random.key(self.config.seed), (lr.shape[0], self.config.model.latent))
+    return state.nets['vae'](lr, reference, eps, self.config.temperature, sigma=sigma)['sr']
 
   def evaluate(self, state, batch, rng):
     c = self.config

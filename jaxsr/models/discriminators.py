@@ -15,8 +15,9 @@ class SNResNetDiscriminator(nn.Module):
   SN-Dense 512, ReLU, SN-Dense 1. Returns (N,) logits.
 
   Kept different: the flatten is in NHWC order, a fixed permutation of PyTorch's NCHW one (no discriminator
-  weights were released to load); the power iteration runs only in training calls, where the PyTorch
-  SpectralNorm wrapper runs one in every forward, evaluation included.
+  weights were released to load); the power iteration runs in every call, as the PyTorch
+  SpectralNorm wrapper's does, but its vector is kept from training calls only, where PyTorch's keeps it from
+  every forward, evaluation included.
   """
   widths: Sequence[int] = (128, 128, 256, 256, 512, 512)
   pooled_blocks: int = 2

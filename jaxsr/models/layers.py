@@ -1,7 +1,7 @@
 """Layers shared by every network: PyTorch-compatible BatchNorm, residual blocks (pre- and post-activation,
 bottleneck), the hourglass, upsampling (pixel shuffle, nearest), conv-BN-activation stacks, spectral-norm
-convolutions. Modules take `train`
-(batch statistics and spectral-norm power iterations on) and a computation `dtype`; parameters stay float32.
+convolutions. Modules take `train` (batch statistics on, and spectral norm's power-iteration vector kept: the
+iteration itself runs in every call) and a computation `dtype`; parameters stay float32.
 """
 import functools
 from typing import Any, Callable
@@ -247,7 +247,8 @@ class ConvNormAct(nn.Module):
 
 
 class SNConv(nn.Module):
-  """A convolution with spectral norm: one power iteration per training call, state in `batch_stats`."""
+  """A convolution with spectral norm: one power iteration per call, its vector kept (`batch_stats`) from training
+  calls only."""
   features: int
   kernel_size: int = 3
   use_bias: bool = True

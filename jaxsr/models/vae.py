@@ -18,7 +18,9 @@ then rectified, for the latent head; at test time there is no HR, so mu = 0 and 
 Kept different: the last latent layer starts at zero with log sigma's bias at log prior_std, so q(z | x) starts at
 the prior (the prototxt's Gaussian(0.01) start has sigma = 1: a KL of 47 nats per dimension while the encoder is
 random); the (h, w, 16) reshape is channel-last where Caffe's is channel-first (a fixed permutation of a dense
-layer's outputs); the SISR test-time sigma is prior_std x temperature where the deploy prototxt draws it at random.
+layer's outputs). SISR's test-time latent: the deploy prototxt draws z = eps_LR * N(0, 1) (its Gaussian filler's
+std 0.1 is not read by Caffe's layer); jaxsr's default is z = prior_std * eps_LR (0.1 eps_LR), the scale the KL term
+holds the training latents to, and config.test_noise='prototxt' gives the original.
 """
 import math
 
@@ -141,7 +143,9 @@ class ConditionalVAE(nn.Module):
   dtype: layers.Dtype = jnp.float32
 
   @nn.compact
-  def __call__(self, lr, guide=None, eps=None, temperature=1.0, train=False):
+  def __call__(self, lr, guide=None, eps=None, temperature=1.0, train=False, sigma=None):
+    """`sigma`: SISR at test time only, the latent's scale in place of prior_std (SISR_VAE's deploy prototxt
+    draws it from N(0, 1))."""
     del train  # no BatchNorm or dropout: the same network in training and at test time
     n, h, w, c = lr.shape
     stages = round(math.log2(self.scale))
@@ -172,7 +176,10 @@ class ConditionalVAE(nn.Module):
       log_sigma = jnp.full((n, self.latent), math.log(self.prior_std), jnp.float32)
     if eps is None:
       eps = NoiseFromLR(self.noise_dense, self.latent, self.dtype, name='noise')(lr_up)
-    z = sample(mu, log_sigma, eps, temperature)
+    if sigma is not None and not (self.reference or guide is not None):
+      z = mu + temperature * sigma * eps
+    else:
+      z = sample(mu, log_sigma, eps, temperature)
 
     x = z.astype(self.dtype)
     for f in self.decoder_dense:
