@@ -17,6 +17,14 @@ from jaxsr.models.h2l import BULAT_GENERATORS, BulatHighToLowGenerator, HighToLo
 from jaxsr.train_state import Network
 
 
+def unpaired_faces(c, data_dir):
+  """HR faces (config.dataset, hr_feature) and real LR faces (lr_dataset, lr_feature), unpaired, each in its own
+  fixed order: what a degradation GAN trains on."""
+  hr = pipeline.shuffled(pipeline.data_source(c.dataset, 'train', data_dir), c.hr_feature, 'hr', c.seed)
+  lr = pipeline.shuffled(pipeline.data_source(c.lr_dataset, 'train', data_dir), c.lr_feature, 'lr', c.seed + 1)
+  return pipeline.unpaired(hr, lr)
+
+
 class HighToLow(base.Method):
   """Networks: `h2l` (generator) and `d_lr` (LR discriminator). One step: D, then G on the same fake batch."""
 
@@ -47,10 +55,7 @@ class HighToLow(base.Method):
     return HighToLowGenerator(tuple(g.widths), tuple(g.up_widths), g.blocks_per_stage, self.dtype)
 
   def train_data(self, data_dir):
-    c = self.config
-    hr = pipeline.shuffled(pipeline.data_source(c.dataset, 'train', data_dir), c.hr_feature, 'hr', c.seed)
-    lr = pipeline.shuffled(pipeline.data_source(c.lr_dataset, 'train', data_dir), c.lr_feature, 'lr', c.seed + 1)
-    return pipeline.unpaired(hr, lr)
+    return unpaired_faces(self.config, data_dir)
 
   def eval_data(self, data_dir):
     c = self.config
