@@ -21,6 +21,7 @@ def get_config(arg=''):
   c.dataset = c.eval_dataset = 'procedural_faces/x128'
   c.image_size = 128
   c.degradation = 'bilinear'  # tf.image.resize's default: bilinear, no antialiasing
+  c.flip = False  # the notebook feeds its faces as they are
   c.batch_size = 128
   c.num_steps = 21_360  # 15 epochs of 182,340 faces at batch 128
   c.label_noise = 0.1  # fake labels 0 + 0.1 u, real and G's target 1 - 0.1 u, u ~ U(0, 1)

@@ -5,8 +5,9 @@ halved every 5k steps, batch 16.
     python -m jaxsr.main --config=configs/srez.py --workdir=runs/srez
 
 The original works on [0, 1] images and jaxsr on [-1, 1]: the same loss there is lr_l1 = 0.45 here (L1 doubles),
-and input_noise keeps the original's 0.03 on [0, 1] (the method doubles it). The original's crops and colour
-jitter were for whole CelebA photos; jaxsr's faces are already cropped, so only flips remain.
+and input_noise keeps the original's 0.03 on [0, 1] (the method doubles it). Augmentation as srez_input.py: flips,
+saturation, brightness and contrast jitter, and a +-8 px move of its 128 px crop, here +-4 px of the 64 px face
+(jaxsr/data/augment.py).
 """
 from jaxsr import config_base
 from jaxsr.models import discriminators
@@ -18,6 +19,7 @@ def get_config(arg=''):
   c.degradation = 'area'
   c.num_steps = 40_000  # the lr halves every 5k steps: 2e-4 / 256 after 40k, little moves after that
   c.input_noise = 0.03
+  c.jitter, c.jitter_px = 'srez', 4
   c.loss.update(mse=0.0, lr_l1=0.45, adversarial=0.1)
   def adam():  # one optimizer config per network: a shared one would change both with one override
     return config_base.optimizer('adam', 2e-4, b1=0.5, b2=0.999, schedule='step', decay_every=5_000,

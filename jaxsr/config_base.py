@@ -53,6 +53,8 @@ def paired_sr_config():
   c.h2l_workdir = ''  # degradation='h2l': the H2L run
   c.h2l_step = 0  # its checkpoint; 0: the newest at this run's first start, then kept (recorded in config.json)
   c.flip = True  # random horizontal flips of training faces
+  c.jitter = ''  # more augmentation of training faces: '' none, 'srez' (jaxsr/data/augment.py)
+  c.jitter_px = 0  # the jitter's translation, px each way
   c.batch_size = 16
   # Weights of the generator's loss terms (see jaxsr/methods/paired_sr.py); 0 turns a term off.
   c.loss = ml_collections.ConfigDict(dict(mse=1.0, l1=0.0, dssim=0.0, vgg=0.0, lr_l1=0.0, adversarial=0.0))

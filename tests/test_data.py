@@ -159,3 +159,21 @@ def test_identity_folder_pairs_each_photo_with_another_photo_of_the_same_person(
     assert person_of[wrong['reference'][i].tobytes()] != val[i]['identity']
   again = pipeline.reference_examples(val, 2, train)
   np.testing.assert_array_equal(again['reference'], right['reference'])  # fixed per target
+
+
+def test_srez_jitter_moves_and_recolours_faces_within_its_bounds():
+  from jaxsr.data import augment
+  face = np.random.default_rng(0).integers(40, 215, (64, 64, 3), np.uint8)
+  jitter = augment.get('srez', shift=4)
+  outs = [jitter(face, np.random.default_rng(seed)) for seed in range(20)]
+  assert all(o.shape == face.shape and o.dtype == np.uint8 for o in outs)
+  assert len({o.tobytes() for o in outs}) == 20  # every draw differs
+  # a pure move of at most 4 px: some shift of the face matches the output inside the border, up to the colour change
+  out = outs[0].astype(int)
+  best = min(np.abs(out[8:-8, 8:-8] - np.roll(face, (dy, dx), (0, 1)).astype(int)[8:-8, 8:-8]).mean()
+             for dy in range(-4, 5) for dx in range(-4, 5))
+  assert best < 20 and np.abs(out - face.astype(int)).mean() > best  # moved, and recoloured only a little
+  assert abs(float(out.mean()) - float(face.mean())) < 0.06 * 255
+  assert augment.get('') is None
+  with pytest.raises(ValueError, match="config.jitter: unknown 'heavy'"):
+    augment.get('heavy')

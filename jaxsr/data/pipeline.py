@@ -132,7 +132,8 @@ def flip_landmarks(landmarks, width):
 
 
 class DegradedPair(grain.transforms.RandomMap):
-  """HR image -> {'hr', 'lr'[, 'landmarks']}: an optional horizontal flip, then `degradation`
+  """HR image -> {'hr', 'lr'[, 'landmarks']}: an optional horizontal flip and `augment` (jaxsr/data/augment.py),
+  then `degradation`
   (jaxsr/data/degradations.py; None: no 'lr', for a degradation made on the device). With `landmarks_key`, the
   face's landmarks come along, flipped with it; the features in `carry` (a reference photo) come along unchanged.
 
@@ -140,8 +141,10 @@ class DegradedPair(grain.transforms.RandomMap):
   every run and after a resume, and a random-strength degradation differs from epoch to epoch.
   """
 
-  def __init__(self, key, degradation, scale, flip, landmarks_key=None, carry=()):
-    self.key, self.scale, self.flip = key, scale, flip
+  def __init__(self, key, degradation, scale, flip, landmarks_key=None, carry=(), augment=None):
+    if augment is not None and landmarks_key:
+      raise ValueError('config.jitter: the augmentation moves the face, and its landmarks would not follow')
+    self.key, self.scale, self.flip, self.augment = key, scale, flip, augment
     self.degrade = None if degradation is None else degradations.get(degradation)
     self.landmarks_key, self.carry = landmarks_key, carry
 
@@ -150,6 +153,8 @@ class DegradedPair(grain.transforms.RandomMap):
     flipped = self.flip and rng.random() < 0.5
     if flipped:
       hr = hr[:, ::-1]
+    if self.augment is not None:
+      hr = self.augment(np.ascontiguousarray(hr), rng)
     pair = {'hr': np.ascontiguousarray(hr)}
     if self.degrade is not None:
       pair['lr'] = self.degrade(hr, rng, self.scale)
@@ -159,11 +164,11 @@ class DegradedPair(grain.transforms.RandomMap):
     return {**pair, **{k: example[k] for k in self.carry}}
 
 
-def paired(source, key, degradation, scale, seed, flip=False, landmarks_key=None):
+def paired(source, key, degradation, scale, seed, flip=False, landmarks_key=None, augment=None):
   """An endless stream of {'hr', 'lr'[, 'landmarks']} pairs made from feature `key`, reshuffled every epoch."""
   check_features(source, [key, landmarks_key] if landmarks_key else [key])
   dataset = grain.MapDataset.source(source).shuffle(seed=seed).repeat()
-  return dataset.random_map(DegradedPair(key, degradation, scale, flip, landmarks_key), seed=seed)
+  return dataset.random_map(DegradedPair(key, degradation, scale, flip, landmarks_key, augment=augment), seed=seed)
 
 
 def check_features(source, keys):

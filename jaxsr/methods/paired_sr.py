@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxsr import images, losses, metrics, optim, resources
-from jaxsr.data import pipeline
+from jaxsr.data import augment, pipeline
 from jaxsr.methods import base, gan
 from jaxsr.models import layers
 from jaxsr.train_state import Network
@@ -144,7 +144,7 @@ class PairedSR(base.Method):
     source = pipeline.data_source(c.dataset, 'train', data_dir)
     try:
       return pipeline.paired(source, c.hr_feature, self.host_degradation(), c.scale, c.seed, c.flip,
-                             self.landmarks_key())
+                             self.landmarks_key(), augment.get(c.get('jitter', ''), c.get('jitter_px', 0)))
     except KeyError as e:
       raise KeyError(f'{e.args[0]}. A loss term reads landmarks from config.landmarks_feature: build the dataset '
                      f'with --landmarks=mtcnn (or a landmarks file), or set that term to 0') from e
