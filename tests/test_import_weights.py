@@ -186,3 +186,26 @@ def test_the_imported_run_upscales_like_the_network_it_holds(tmp_path):
   np.testing.assert_allclose(sr, np.clip(np.round((np.asarray(want) + 1) * 127.5), 0, 255), atol=1)
   with pytest.raises(FileExistsError, match='already holds a run'):
     import_weights.import_run(src, tmp_path / 'run')
+
+
+def test_gen_deep_starts_where_pytorch_starts():
+  """Every tensor's spread at initialisation is PyTorch's (kaiming_uniform(a=sqrt(5)) kernels, uniform biases), and
+  so is the output's in training mode: flax's defaults started GEN_DEEP's outputs about 6 times wider."""
+  torch = pytest.importorskip('torch')
+  torch.manual_seed(0)
+  _, net = torch_gen_deep(**GEN_DEEP)
+  g, shapes = expected(GEN_DEEP)
+  theirs = import_weights.bulat_l2h_variables({k: v.numpy() for k, v in net.state_dict().items()}, shapes)
+  ours = g.init(jax.random.key(0), jnp.zeros((1, 16, 16, 3)), train=False)
+  compared = 0
+  for (path, a), b in zip(jax.tree_util.tree_leaves_with_path(ours['params']), jax.tree.leaves(theirs['params'])):
+    if np.size(b) >= 64 and np.std(b) > 0:
+      assert 0.85 < np.std(a) / np.std(b) < 1.15, jax.tree_util.keystr(path)
+      compared += 1
+  assert compared >= 40
+  lr = np.random.default_rng(0).uniform(-1, 1, (8, 16, 16, 3)).astype(np.float32)
+  with torch.no_grad():
+    want = net.train()(torch.from_numpy(lr.transpose(0, 3, 1, 2))).numpy()
+  got, _ = g.apply(ours, lr, train=True, mutable=['batch_stats'])
+  # one draw each: the outputs' spread is mostly three final biases, so only the factor is held (flax's defaults: 7)
+  assert 1 / 3 < float(np.std(got)) / float(np.std(want)) < 3, (np.std(got), np.std(want))

@@ -97,6 +97,13 @@ def torch_uniform_bias(fan_in):
 torch_kernel_init = nn.initializers.variance_scaling(1.0 / 3.0, 'fan_in', 'uniform')
 
 
+def torch_initialised_conv(features, kernel, in_features, bias=True, dtype=jnp.float32, name=None):
+  """A stride-1 nn.Conv (its params 'kernel', 'bias' as flax names them) initialised as PyTorch's nn.Conv2d:
+  kernel and bias uniform(+-1/sqrt(fan_in)). For networks whose released weights use flax's layout."""
+  return nn.Conv(features, (kernel, kernel), use_bias=bias, dtype=dtype, kernel_init=torch_kernel_init,
+                 bias_init=torch_uniform_bias(in_features * kernel * kernel), name=name)
+
+
 def torch_padding(kernel):
   """PyTorch's padding=kernel // 2 on both sides. Flax's 'SAME' equals it at stride 1 but pads only after at
   stride 2 (64 -> 32 samples rows 1, 3, ... there and rows 0, 2, ... in PyTorch)."""
@@ -148,10 +155,12 @@ class PreActResBlock(nn.Module):
   norm: Callable[..., nn.Module] | None = None  # None: batch_norm(train, dtype, name)
   kernel_init: Callable = nn.initializers.lecun_normal()
   conv_bias: bool = False  # srez's 3x3 convs have biases
+  torch_init: bool = False  # every conv as PyTorch initialises it (Bulat et al.'s), overriding kernel_init
 
   @nn.compact
   def __call__(self, x, train):
-    conv = functools.partial(nn.Conv, use_bias=self.conv_bias, dtype=self.dtype, kernel_init=self.kernel_init)
+    kernel_init = torch_kernel_init if self.torch_init else self.kernel_init
+    conv = functools.partial(nn.Conv, use_bias=self.conv_bias, dtype=self.dtype, kernel_init=kernel_init)
     norm = self.norm or functools.partial(batch_norm, dtype=self.dtype)
     h = conv(self.features, (3, 3), name='conv1')(nn.relu(norm(train, name='bn1')(x)))
     h = nn.relu(norm(train, name='bn2')(h))
@@ -159,7 +168,9 @@ class PreActResBlock(nn.Module):
       h, x = avg_pool(h, 2), avg_pool(x, 2)
     h = conv(self.features, (3, 3), name='conv2')(h)
     if x.shape[-1] != self.features or self.downsample:
-      x = nn.Conv(self.features, (1, 1), dtype=self.dtype, name='skip')(x)
+      skip = (torch_initialised_conv(self.features, 1, x.shape[-1], True, self.dtype, 'skip') if self.torch_init
+              else nn.Conv(self.features, (1, 1), dtype=self.dtype, name='skip'))
+      x = skip(x)
     return x + h
 
 
