@@ -1,0 +1,13 @@
+"""jaxsr: face super-resolution in JAX/Flax.
+
+    import jaxsr
+    model = jaxsr.load('pretrained/edsr_x4_celeba')   # a run directory, a checkpoint step of it, or an export
+    sr = model(lr)                                      # (h, w, 3) or (N, h, w, 3), uint8 or float in [0, 1]
+"""
+
+
+def load(path, step=None):
+  """The super-resolver of a trained run (its newest checkpoint, or `step`) or of a `jaxsr.export` folder:
+  jaxsr.inference.SuperResolver. Imported on first use, so that `import jaxsr` stays light."""
+  from jaxsr import inference
+  return inference.load(path, step)

@@ -10,15 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
 from jaxsr import checkpointing, config_base, export, methods, metrics, run_record, train
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class SuperResolver:
-  """`upscale(lr[, reference])`: uint8 (N, h, w, 3) -> uint8 (N, h * scale, w * scale, 3), jitted."""
+  """`model(lr[, reference])`: one face (h, w, 3) or a batch (N, h, w, 3), uint8 in [0, 255] or float in [0, 1]
+  (the dtype decides), -> the same kind at scale x the size; `upscale(lr[, reference])`: uint8 batches only."""
   run: Path
   config: ml_collections.ConfigDict
   step: int
@@ -27,6 +29,29 @@ class SuperResolver:
 
   def __post_init__(self):
     self._upscale = jax.jit(lambda state, *x: metrics.quantize(self.method.upscale(state, *x)))
+    self._upscale_float = jax.jit(lambda state, *x: jnp.clip((self.method.upscale(state, *x) + 1.0) / 2.0, 0, 1))
+
+  def __repr__(self):
+    side = self.config.image_size // self.scale
+    return (f'SuperResolver({self.config.method} x{self.scale}, {side} -> {self.config.image_size} px faces, step '
+            f'{self.step}, {self.parameters / 1e6:.2f} M parameters, from {self.run})')
+
+  def __call__(self, lr, reference=None):
+    lr = np.asarray(lr)
+    if lr.ndim not in (3, 4) or lr.shape[-1] != 3:
+      raise ValueError(f'expected RGB faces (h, w, 3) or (N, h, w, 3), got shape {lr.shape}')
+    single = lr.ndim == 3
+    batch = lambda x: None if x is None else (np.asarray(x)[None] if single else np.asarray(x))  # noqa: E731
+    if lr.dtype == np.uint8:
+      out = self.upscale(batch(lr), batch(reference))
+    elif np.issubdtype(lr.dtype, np.floating):
+      if self.needs_reference and reference is None:
+        raise ValueError(f'{self.run}: a {self.config.method} run needs a reference photo of the same person')
+      inputs = [batch(x).astype(np.float32) * 2.0 - 1.0 for x in (lr, reference) if x is not None]
+      out = np.asarray(self._upscale_float(self.state, *inputs))
+    else:
+      raise TypeError(f'faces must be uint8 in [0, 255] or float in [0, 1], got {lr.dtype}')
+    return out[0] if single else out
 
   @property
   def scale(self):

@@ -51,3 +51,20 @@ def test_command_line_writes_every_readable_image(srresnet_run, tmp_path):
   assert "'crops': 2" in result.stdout and "'unreadable': 1" in result.stdout
   assert Image.open(tmp_path / 'out' / 'a.png').size == (64, 64)
   assert Image.open(tmp_path / 'out' / 'sub' / 'b.png').size == (64, 64)
+
+
+def test_the_python_api_takes_one_face_or_a_batch_in_uint8_or_float(srresnet_run):
+  import jaxsr
+  model = jaxsr.load(srresnet_run)
+  assert repr(model).count('\n') == 0 and 'srresnet x4, 16 -> 64 px faces, step 2' in repr(model)
+  faces = np.random.default_rng(3).integers(0, 256, (2, 16, 16, 3), np.uint8)
+  batch = model(faces)
+  assert batch.dtype == np.uint8 and batch.shape == (2, 64, 64, 3)
+  np.testing.assert_array_equal(model(faces[0]), batch[0])
+  as_float = model(faces[0].astype(np.float32) / 255)
+  assert as_float.dtype == np.float32 and as_float.shape == (64, 64, 3) and 0 <= as_float.min() <= as_float.max() <= 1
+  assert np.abs(as_float * 255 - batch[0]).max() <= 0.5 + 1e-3  # the same output, not rounded
+  with pytest.raises(TypeError, match='uint8 in \\[0, 255\\] or float in \\[0, 1\\], got int32'):
+    model(faces.astype(np.int32))
+  with pytest.raises(ValueError, match='expected RGB faces'):
+    model(faces[..., 0])
