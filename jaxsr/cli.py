@@ -7,6 +7,9 @@ import sys
 import tqdm
 from absl import flags, logging
 
+# The path flags defined below through define_path belong to the tool that calls it, so that its --help lists them.
+flags.disclaim_key_flags()
+
 
 class _PathParser(flags.ArgumentParser):
   """`--out=~/sr`: the shell expands `~` only at the start of a word, not after `=`, so the flag does."""

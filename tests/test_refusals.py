@@ -324,3 +324,12 @@ def test_tensorboard_is_installed_with_jaxsr():
   requirements = importlib.metadata.requires('jaxsr')
   assert any(r.startswith('tensorboard') for r in requirements)
   assert importlib.util.find_spec('tensorboard') is not None
+
+
+@pytest.mark.parametrize('tool, flags', [('upscale', ('--run', '--input', '--output')), ('main', ('--workdir',)),
+                                         ('evaluate', ('--out', '--hr_dir')), ('export', ('--run', '--out'))])
+def test_help_lists_every_flag_of_the_tool(tool, flags):
+  result = subprocess.run([sys.executable, '-m', f'jaxsr.{tool}', '--help'], capture_output=True, text=True,
+                          timeout=120)
+  listed = {line.split(':')[0].strip() for line in result.stdout.splitlines() if line.startswith('  --')}
+  assert set(flags) <= listed, result.stdout[-2000:]
