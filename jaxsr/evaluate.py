@@ -13,6 +13,8 @@ the same name are pairs as they are, and when no name matches, the HR faces are 
 A run that super-resolves with a reference photo (RefSR-VAE) gets, for each face, another photo of the same person
 from the --reference_split of an identity dataset (--dataset=identity_folder/<name>), the same for every run.
 
+per_face.csv has one row per face and method (PSNR, SSIM, LR consistency), to find the faces a method fails on.
+
 Rows: every run, and --baseline `bicubic`: PIL 10+ Image.resize((scale w, scale h), Image.BICUBIC) of each uint8
 LR face (Keys a = -0.5), no crop, so anyone with PIL gets the same numbers from the same folders.
 Columns: PSNR and SSIM on RGB and on Y (BT.601, a border of `scale` px cropped), LR consistency (PSNR of the
@@ -64,7 +66,8 @@ def read_folder(folder, size):
 
 def test_set(size, scale, hr_dir=None, lr_dir=None, dataset=None, data_dir=None, degradation='bicubic', limit=0,
              split='test', reference_split=None, partial_pairs=False):
-  """{'lr': uint8 LR inputs, 'hr': ground truth or None, 'reference': the HR set for the SWD, and with
+  """{'lr': uint8 LR inputs, 'hr': ground truth or None, 'reference': the HR set for the SWD, 'names': each
+  face's name (its file's, or its index in the dataset's split), and with
   `reference_split` (of an identity `dataset`) 'guides': another photo of each face's person}. LR and HR folders
   whose names match only in part are refused, naming what is unmatched, unless `partial_pairs`."""
   guides = None
@@ -92,16 +95,18 @@ def test_set(size, scale, hr_dir=None, lr_dir=None, dataset=None, data_dir=None,
         logging.warning('%s; evaluating the %d pairs (--partial_pairs).', message, len(shared))
       names = shared[:limit] if limit else shared
       return {'lr': np.stack([lr_faces[n] for n in names]), 'hr': np.stack([hr_faces[n] for n in names]),
-              'reference': np.stack([hr_faces[n] for n in names])}
+              'reference': np.stack([hr_faces[n] for n in names]), 'names': names}
     names = sorted(lr_faces)[:limit] if limit else sorted(lr_faces)
     reference = np.stack(list(hr_faces.values())) if hr_faces else None
-    return {'lr': np.stack([lr_faces[n] for n in names]), 'hr': None, 'reference': reference}
+    return {'lr': np.stack([lr_faces[n] for n in names]), 'hr': None, 'reference': reference, 'names': names}
   if not hr_faces:
     raise ValueError('name a test set: --hr_dir, --dataset, or --lr_dir')
+  names = [str(n) for n in sorted(hr_faces)][:limit or None]
   hr = np.stack([hr_faces[n] for n in sorted(hr_faces)][:limit or None])
   degrade = degradations.get(degradation)
   lr = np.stack([degrade(x, np.random.default_rng([i]), scale) for i, x in enumerate(hr)])
-  return {'lr': lr, 'hr': hr, 'reference': hr, **({'guides': guides[:len(hr)]} if guides is not None else {})}
+  return {'lr': lr, 'hr': hr, 'reference': hr, 'names': names,
+          **({'guides': guides[:len(hr)]} if guides is not None else {})}
 
 
 def _resized(faces, size):
@@ -111,12 +116,16 @@ def _resized(faces, size):
 
 
 def score(sr, lr, hr, reference, scale, features=None, reference_features=None):
-  """The metric columns for one method's uint8 outputs; FID and KID to the reference set when `features` (an
+  """The metric columns for one method's uint8 outputs, and under 'per_face' each face's own values of the
+  per-face columns (PSNR, SSIM, LR consistency); FID and KID to the reference set when `features` (an
   InceptionFeatures) is given."""
   f = images.to_float
   row = {'lr_consistency': float(metrics.lr_consistency(f(sr), f(lr)))}
+  faces = {'lr_consistency': metrics.per_image(metrics.lr_consistency, f(sr), f(lr))}
   if hr is not None:
     row.update({k: float(v) for k, v in metrics.fidelity(f(sr), f(hr), scale).items()})
+    faces.update(metrics.per_image(lambda x, y: metrics.fidelity(x, y, scale), f(sr), f(hr)))
+  row['per_face'] = {k: np.asarray(v) for k, v in faces.items()}
   if reference is not None:
     count = min(len(sr), len(reference))
     row['swd'] = float(metrics.swd(f(sr[:count]), f(reference[:count]), jax.random.PRNGKey(0))[0])
@@ -165,11 +174,27 @@ def evaluate(runs, baselines, data, scale, batch_size=50, features=None):
   return rows, columns
 
 
-def write(rows, columns, out, title):
-  """metrics.csv, metrics.md, grid.png and TensorBoard (the table as text, the grid as an image) in `out`."""
+def write_per_face(rows, names, path):
+  """One CSV row per face and method, its per-face columns: the faces a method fails on, found by sorting."""
+  per_face = [c for c in COLUMNS if any(c in r.get('per_face', {}) for r in rows)]
+  if names is None:
+    names = [str(i) for i in range(max(len(v) for r in rows for v in r.get('per_face', {}).values()))]
+  with open(path, 'w', newline='') as f:
+    writer = csv.writer(f)
+    writer.writerow(['face', 'method', *per_face])
+    for r in rows:
+      values = r.get('per_face', {})
+      for i, name in enumerate(names):
+        writer.writerow([name, r['method'], *(f'{values[c][i]:.6g}' if c in values else '' for c in per_face)])
+
+
+def write(rows, columns, out, title, names=None):
+  """metrics.csv, metrics.md, per_face.csv, grid.png and TensorBoard (the table as text, the grid as an image) in
+  `out`; `names` name the faces of per_face.csv (default: their index in the test set)."""
   out = Path(out)
   out.mkdir(parents=True, exist_ok=True)
   present = [c for c in COLUMNS if any(c in r for r in rows)]
+  write_per_face(rows, names, out / 'per_face.csv')
   with open(out / 'metrics.csv', 'w', newline='') as f:
     writer = csv.DictWriter(f, present)
     writer.writeheader()
@@ -261,8 +286,8 @@ def main(argv):
   rows, columns = evaluate(runs, FLAGS.baseline, data, scale, features=features)
   title = (f'{source}: {len(data["lr"])} faces, x{scale} ({kind}; {jax.device_count()} x '
            f'{jax.devices()[0].device_kind}, jax {jax.__version__})')
-  print(write(rows, columns, FLAGS.out, title))
-  print(f'wrote {FLAGS.out}/metrics.csv, metrics.md, grid.png')
+  print(write(rows, columns, FLAGS.out, title, data['names']))
+  print(f'wrote {FLAGS.out}/metrics.csv, metrics.md, per_face.csv, grid.png')
 
 
 if __name__ == '__main__':

@@ -81,6 +81,11 @@ def fidelity(x, y, border):
   return {'psnr': psnr(x, y), 'ssim': ssim(x, y), 'psnr_y': psnr_y(x, y, border), 'ssim_y': ssim_y(x, y, border)}
 
 
+def per_image(metric, *images):
+  """metric(*images) for each image of the batch alone: (N,) values of a batch-mean metric."""
+  return jax.vmap(lambda *x: metric(*(y[None] for y in x)))(*images)
+
+
 def quantize(x):
   """Rounds [-1, 1] images to the 256 levels of a saved 8-bit image, so metrics match what a file would give."""
   return jnp.round((jnp.clip(_f32(x), -1.0, 1.0) + 1.0) * 127.5) / 127.5 - 1.0

@@ -41,16 +41,28 @@ def test_paired_folder_gives_every_column_for_the_baseline_and_each_run(srresnet
   assert table[0]['parameters'] == '' and int(table[1]['parameters']) == model.parameters
   assert float(table[1]['images_per_second']) > 0
   assert (tmp_path / 'out' / 'grid.png').is_file() and '| method |' in (tmp_path / 'out' / 'metrics.md').read_text()
+  with open(tmp_path / 'out' / 'per_face.csv') as f:
+    faces = list(csv.DictReader(f))
+  assert len(faces) == 3 * 6 and list(faces[0]) == ['face', 'method', 'psnr', 'ssim', 'psnr_y', 'ssim_y',
+                                                     'lr_consistency']
+  assert [r['face'] for r in faces[:6]] == [str(i) for i in range(6)]  # no names given: the test set's order
+  bicubic_faces = [float(r['psnr']) for r in faces if r['method'] == 'bicubic (PIL)']
+  assert np.mean(bicubic_faces) == pytest.approx(float(table[0]['psnr']), abs=1e-4)  # the table is their mean
+  assert len(set(bicubic_faces)) == 6
+  evaluate.write(rows, columns, tmp_path / 'named', 'test', names=[f'f{i}' for i in range(6)])
+  assert (tmp_path / 'named' / 'per_face.csv').read_text().splitlines()[1].startswith('f0,bicubic (PIL),')
 
 
 def test_lr_folder_pairs_by_name_or_is_scored_without_ground_truth(face_dirs):
   paired = evaluate.test_set(64, 4, hr_dir=face_dirs / 'hr', lr_dir=face_dirs / 'lr')
+  assert paired['names'] == [f'f{i}' for i in range(6)]
   np.testing.assert_array_equal(paired['lr'][0], np.asarray(Image.open(face_dirs / 'lr' / 'f0.png')))
   assert paired['hr'].shape == (6, 64, 64, 3)
   unpaired = evaluate.test_set(64, 4, hr_dir=face_dirs / 'hr', lr_dir=face_dirs / 'other_lr')
   assert unpaired['hr'] is None and unpaired['reference'].shape == (6, 64, 64, 3)
   rows, _ = evaluate.evaluate([], ['bicubic'], unpaired, 4)
-  assert set(rows[0]) == {'method', 'step', 'lr_consistency', 'swd'}
+  assert set(rows[0]) == {'method', 'step', 'lr_consistency', 'swd', 'per_face'}
+  assert set(rows[0]['per_face']) == {'lr_consistency'} and rows[0]['per_face']['lr_consistency'].shape == (6,)
   pixels = lambda x: np.asarray(x, np.float64).reshape(len(x), -1)[:, :32]  # noqa: E731  (a stand-in for Inception)
   rows, _ = evaluate.evaluate([], ['bicubic'], unpaired, 4, features=pixels)
   assert rows[0]['fid'] > 0 and np.isfinite(rows[0]['kid'])
