@@ -54,103 +54,109 @@ def train_and_evaluate(config, workdir, devices=None):
   # State: initialised directly into its replicated sharding, then overwritten by the last checkpoint if any.
   state = init_state(method, mesh, config.seed, batches[0], files)
   with _lock(workdir):  # held from the first write to the last
-    checkpoints = checkpointing.Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
-    try:
-      restored = checkpoints.restore_latest(state)
-    except checkpointing.CheckpointMismatchError as error:
-      checkpoints.close()
-      changed = run_record.differences(run_record.read(workdir), config)
-      raise checkpointing.CheckpointMismatchError(
-          error.step, error.directory, error.mismatches,
-          hint=(f'config fields that differ from the run\'s {run_record.CONFIG}: {run_record.describe(changed)}. '
-                if changed else '') + 'Resume with the run\'s config, or start a new run in another --workdir.'
-      ) from None
-    if restored is not None:
-      latest, state, data_state = restored
-      data.set_state(data_state)
-      logging.info('Resumed from step %d of %s.', latest, workdir)
-    start = int(state.step)
-    logging.info('%s: %s parameters', config.method,
-                 {k: _count(n.params) for k, n in state.nets.items()})
+    return _train(config, workdir, method, mesh, state, data, eval_batch)
 
-    writer = summary.Writer(workdir)
-    if jax.process_index() == 0:
-      changed = run_record.write(workdir, config, start)
-      if start and changed:
-        logging.warning('This start changes the run\'s config (kept in %s): %s', run_record.HISTORY,
-                        run_record.describe(changed))
-      writer.text('config', f'```\n{config}\n```')
 
-    train_step = make_train_step(method, mesh)
-    evaluate = jax.jit(lambda state, batch, rng: method.evaluate(state.averaged(), batch, rng))
+def _train(config, workdir, method, mesh, state, data, eval_batch):
+  """From the restore of the last checkpoint to the last save: the loop train_and_evaluate runs holding the
+  run directory's lock."""
+  checkpoints = checkpointing.Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
+  try:
+    restored = checkpoints.restore_latest(state)
+  except checkpointing.CheckpointMismatchError as error:
+    checkpoints.close()
+    changed = run_record.differences(run_record.read(workdir), config)
+    raise checkpointing.CheckpointMismatchError(
+        error.step, error.directory, error.mismatches,
+        hint=(f'config fields that differ from the run\'s {run_record.CONFIG}: {run_record.describe(changed)}. '
+              if changed else '') + 'Resume with the run\'s config, or start a new run in another --workdir.'
+    ) from None
+  if restored is not None:
+    latest, state, data_state = restored
+    data.set_state(data_state)
+    logging.info('Resumed from step %d of %s.', latest, workdir)
+  start = int(state.step)
+  logging.info('%s: %s parameters', config.method,
+               {k: _count(n.params) for k, n in state.nets.items()})
 
-    # Metrics stay on the device until a log or a checkpoint needs them (one copy per log, not per step). The host
-    # waits for step s - steps_in_flight before going on from step s: the device always has work queued, and a stop
-    # request waits for at most that many steps before the checkpoint is written.
-    pending = []
-    progress = tqdm.tqdm(total=config.num_steps, initial=start, desc=config.method, unit='step',
-                         disable=jax.process_index() != 0, dynamic_ncols=True)
+  writer = summary.Writer(workdir)
+  if jax.process_index() == 0:
+    changed = run_record.write(workdir, config, start)
+    if start and changed:
+      logging.warning('This start changes the run\'s config (kept in %s): %s', run_record.HISTORY,
+                      run_record.describe(changed))
+    writer.text('config', f'```\n{config}\n```')
 
-    def flush():
-      """Fetches pending metrics and returns their means; stops the run on a non-finite loss, or a non-finite value
-      in the networks a step returned, before any save: a state is saved only once its own step is checked."""
-      values = jax.device_get(pending)
-      pending.clear()
-      for step, m in values:
-        broken = int(m.pop(NONFINITE))
-        bad = sorted(k for k, v in m.items() if not np.isfinite(v))
-        if bad or broken:
-          what = ', '.join(bad + ([f'{broken} values in the networks it updated'] if broken else []))
-          raise NonFiniteLossError(
-              f'step {step}: non-finite {what}; stopping without saving a checkpoint (the last good one '
-              f'is step {checkpoints.latest_step()} in {workdir / "checkpoints"})')
-      return {k: float(np.mean([m[k] for _, m in values])) for k in values[0][1]} if values else {}
+  train_step = make_train_step(method, mesh)
+  evaluate = jax.jit(lambda state, batch, rng: method.evaluate(state.averaged(), batch, rng))
 
-    timer = _Timer()
-    stop = preemption.StopRequest()
-    deadline = time.monotonic() + 60.0 * config.train_minutes if config.get('train_minutes', 0.0) else None
-    try:
-      for step in range(start + 1, config.num_steps + 1):
-        state, metrics = train_step(state, parallel.global_batch(next(data), mesh))
-        pending.append((step, metrics))
-        if len(pending) > config.steps_in_flight:
-          jax.block_until_ready(pending[-config.steps_in_flight - 1][1])  # a wait, not a copy
-        if step == start + 1:
-          timer.first_step_done(step, state)
-        progress.update()
-        stopping = stop.requested(step)
-        out_of_time = deadline is not None and step % config.log_every == 0 and _all_agree(time.monotonic() > deadline)
-        last = step == config.num_steps or out_of_time
+  # Metrics stay on the device until a log or a checkpoint needs them (one copy per log, not per step). The host
+  # waits for step s - steps_in_flight before going on from step s: the device always has work queued, and a stop
+  # request waits for at most that many steps before the checkpoint is written.
+  pending = []
+  progress = tqdm.tqdm(total=config.num_steps, initial=start, desc=config.method, unit='step',
+                       disable=jax.process_index() != 0, dynamic_ncols=True)
 
-        if step % config.log_every == 0 or last:
-          scalars = {**flush(), **timer.rates(step, config.batch_size)}
-          writer.scalars(step, scalars)
-          progress.set_postfix({k.split('/', 1)[0] + ' ' + k.rsplit('/', 1)[-1]: f'{v:.3g}'
-                                for k, v in scalars.items() if k.endswith('/loss')})
-          logging.info('step %d: %s', step, ', '.join(f'{k}={v:.4g}' for k, v in scalars.items()))
+  def flush():
+    """Fetches pending metrics and returns their means; stops the run on a non-finite loss, or a non-finite value
+    in the networks a step returned, before any save: a state is saved only once its own step is checked."""
+    values = jax.device_get(pending)
+    pending.clear()
+    for step, m in values:
+      broken = int(m.pop(NONFINITE))
+      bad = sorted(k for k, v in m.items() if not np.isfinite(v))
+      if bad or broken:
+        what = ', '.join(bad + ([f'{broken} values in the networks it updated'] if broken else []))
+        raise NonFiniteLossError(
+            f'step {step}: non-finite {what}; stopping without saving a checkpoint (the last good one '
+            f'is step {checkpoints.latest_step()} in {workdir / "checkpoints"})')
+    return {k: float(np.mean([m[k] for _, m in values])) for k in values[0][1]} if values else {}
 
-        if step % config.eval_every == 0 or last:  # a fixed key: every grid of a run uses the same noise
-          outputs, eval_scalars = jax.device_get(evaluate(state, eval_batch, jax.random.PRNGKey(config.seed)))
-          writer.scalars(step, {f'eval/{k}': v for k, v in eval_scalars.items()})
-          writer.image(step, 'samples', images.grid({k: outputs[k] for k in method.eval_columns}))
+  timer = _Timer()
+  stop = preemption.StopRequest()
+  deadline = time.monotonic() + 60.0 * config.train_minutes if config.get('train_minutes', 0.0) else None
+  try:
+    for step in range(start + 1, config.num_steps + 1):
+      state, metrics = train_step(state, parallel.global_batch(next(data), mesh))
+      pending.append((step, metrics))
+      if len(pending) > config.steps_in_flight:
+        jax.block_until_ready(pending[-config.steps_in_flight - 1][1])  # a wait, not a copy
+      if step == start + 1:
+        timer.first_step_done(step, state)
+      progress.update()
+      stopping = stop.requested(step)
+      out_of_time = deadline is not None and step % config.log_every == 0 and _all_agree(time.monotonic() > deadline)
+      last = step == config.num_steps or out_of_time
 
-        if step % config.checkpoint_every == 0 or last or stopping:
-          flush()
-          checkpoints.save(step, state, data.get_state())
-        if stopping:
-          logging.warning('Stopped at step %d on %s; the checkpoint is saved and the same command resumes the run.',
-                          step, stop.signal)
-          break
-        if out_of_time:
-          logging.info('Stopped at step %d: config.train_minutes=%g have passed; the same command resumes the run.',
-                       step, config.train_minutes)
-          break
-    finally:
-      stop.close()
-      progress.close()
-      checkpoints.close()
-      writer.close()
-    return state
+      if step % config.log_every == 0 or last:
+        scalars = {**flush(), **timer.rates(step, config.batch_size)}
+        writer.scalars(step, scalars)
+        progress.set_postfix({k.split('/', 1)[0] + ' ' + k.rsplit('/', 1)[-1]: f'{v:.3g}'
+                              for k, v in scalars.items() if k.endswith('/loss')})
+        logging.info('step %d: %s', step, ', '.join(f'{k}={v:.4g}' for k, v in scalars.items()))
+
+      if step % config.eval_every == 0 or last:  # a fixed key: every grid of a run uses the same noise
+        outputs, eval_scalars = jax.device_get(evaluate(state, eval_batch, jax.random.PRNGKey(config.seed)))
+        writer.scalars(step, {f'eval/{k}': v for k, v in eval_scalars.items()})
+        writer.image(step, 'samples', images.grid({k: outputs[k] for k in method.eval_columns}))
+
+      if step % config.checkpoint_every == 0 or last or stopping:
+        flush()
+        checkpoints.save(step, state, data.get_state())
+      if stopping:
+        logging.warning('Stopped at step %d on %s; the checkpoint is saved and the same command resumes the run.',
+                        step, stop.signal)
+        break
+      if out_of_time:
+        logging.info('Stopped at step %d: config.train_minutes=%g have passed; the same command resumes the run.',
+                     step, config.train_minutes)
+        break
+  finally:
+    stop.close()
+    progress.close()
+    checkpoints.close()
+    writer.close()
+  return state
 
 
 def _lock(workdir):
