@@ -40,6 +40,8 @@ def test_paired_folder_gives_every_column_for_the_baseline_and_each_run(srresnet
   assert float(table[0]['psnr_y']) == pytest.approx(expected['psnr_y'])
   assert table[0]['parameters'] == '' and int(table[1]['parameters']) == model.parameters
   assert float(table[1]['images_per_second']) > 0
+  _, rate = evaluate.run_model(model, data['lr'][:2], batch_size=4)  # one batch: timed once compiled
+  assert np.isfinite(rate) and rate > 0
   assert (tmp_path / 'out' / 'grid.png').is_file() and '| method |' in (tmp_path / 'out' / 'metrics.md').read_text()
   with open(tmp_path / 'out' / 'per_face.csv') as f:
     faces = list(csv.DictReader(f))
