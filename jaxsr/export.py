@@ -78,7 +78,7 @@ def read_record(path):
   """export.json of the folder `path`, checked: its weights files are plain shard names in the folder."""
   path = Path(path)
   try:
-    record = json.loads(npz.regular_file(path / EXPORT, '--run', 2**20).read_text())
+    record = json.loads(npz.regular_file(path / EXPORT, '--run', 2**20, links=False).read_text())
     files, dtype = record['files'], record['dtype']
     record['step'], record['network'] = int(record['step']), str(record['network'])
   except (ValueError, KeyError, TypeError) as error:
@@ -103,7 +103,7 @@ def read(path, expected):
   limit = npz.nbytes(shapes, itemsize=8)
   flat = {}
   for name, sha256 in record['files'].items():
-    file = npz.regular_file(path / name, '--run', limit)
+    file = npz.regular_file(path / name, '--run', limit, links=False)  # a link could lead out of the folder
     if _sha256(file) != sha256:
       raise ValueError(f'{file}: its sha256 is not the one {EXPORT} records; the file is damaged or replaced')
     arrays = npz.read(file, '--run', 'export', shapes=shapes, part=True)

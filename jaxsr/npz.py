@@ -12,11 +12,11 @@ import numpy as np
 _SLACK_BYTES = 2**20  # headers, zip directory, a string or two
 
 
-def regular_file(path, name, max_bytes=None):
-  """`path` if it is a regular file (not a symlink, FIFO or device) of at most `max_bytes`; else a ValueError
-  naming `name`, the flag or config field that gave it."""
+def regular_file(path, name, max_bytes=None, links=True):
+  """`path` if it is a regular file (not a FIFO or device; nor a symlink, without `links`) of at most `max_bytes`;
+  else a ValueError naming `name`, the flag or config field that gave it."""
   try:
-    info = os.lstat(path)
+    info = os.stat(path) if links else os.lstat(path)
   except FileNotFoundError:
     raise FileNotFoundError(f'{name}: {path} does not exist') from None
   if not stat.S_ISREG(info.st_mode):
