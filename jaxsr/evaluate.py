@@ -120,12 +120,12 @@ def score(sr, lr, hr, reference, scale, features=None, reference_features=None):
   per-face columns (PSNR, SSIM, LR consistency); FID and KID to the reference set when `features` (an
   InceptionFeatures) is given."""
   f = images.to_float
-  row = {'lr_consistency': float(metrics.lr_consistency(f(sr), f(lr)))}
   faces = {'lr_consistency': metrics.per_image(metrics.lr_consistency, f(sr), f(lr))}
   if hr is not None:
-    row.update({k: float(v) for k, v in metrics.fidelity(f(sr), f(hr), scale).items()})
     faces.update(metrics.per_image(lambda x, y: metrics.fidelity(x, y, scale), f(sr), f(hr)))
-  row['per_face'] = {k: np.asarray(v) for k, v in faces.items()}
+  faces = {k: np.asarray(v) for k, v in faces.items()}
+  row = {k: float(v.mean()) for k, v in faces.items()}  # each metric is a mean over faces
+  row['per_face'] = faces
   if reference is not None:
     count = min(len(sr), len(reference))
     row['swd'] = float(metrics.swd(f(sr[:count]), f(reference[:count]), jax.random.PRNGKey(0))[0])
