@@ -25,6 +25,7 @@ def get_config(arg=''):
   c.num_steps = 78_125  # 50 epochs of 50,000 HR faces at batch 32
   c.alpha = 1.0  # pixel term: MSE to the 4x4 average-pooled HR face
   c.beta = 0.05  # adversarial term
+  c.init_from = ''  # a run or jaxsr.export folder whose networks (h2l, d_lr) start this run
 
   def adam():  # one optimizer config per network: a shared one would change both with one override
     return config_base.optimizer('adam', 1e-4, b1=0.0, b2=0.9)

@@ -246,6 +246,35 @@ def load_network(run_dir, name, expected, field, step=None, averaged=False):
   that named `run_dir`, for the errors: a missing directory, a run without checkpoints, a run without that
   network or with a differently shaped one (another architecture or scale) each say which.
   """
+  found = load_networks(run_dir, {name: expected}, field, step, averaged)
+  if name not in found:
+    raise ValueError(f"config.{field}: the run in {run_dir} has no network '{name}' (it has "
+                     f"{network_names(run_dir)})")
+  return found[name]
+
+
+def load_networks(run_dir, expected, field, step=None, averaged=False):
+  """{name: (params, state)} of every network of `expected` ({name: {'params', 'state'}}) that checkpoint `step`
+  of the run in `run_dir` holds, checked as load_network checks one."""
+  directory = _checkpoints_of(run_dir, field, step)
+  nets = read_saved_state(directory, step)['nets']
+  found = {}
+  for name in expected:
+    if name in nets:
+      net = nets[name]
+      params = net['ema'] if averaged and net.get('ema') is not None else net['params']
+      found[name] = fitted({'params': params, 'state': net.get('state') or {}}, expected[name], field, name, run_dir)
+  return found
+
+
+def network_names(run_dir):
+  """The networks the newest checkpoint of the run in `run_dir` holds."""
+  return sorted(read_saved_state(Path(run_dir).expanduser().absolute() / 'checkpoints')['nets'])
+
+
+def _checkpoints_of(run_dir, field, step):
+  """The checkpoints directory of the run in `run_dir`, refused (naming config.`field`) when it has no checkpoint
+  `step` (None: any)."""
   directory = Path(run_dir or '').expanduser().absolute() / 'checkpoints'
   if not run_dir or not directory.is_dir():
     raise FileNotFoundError(f'config.{field}: {run_dir!r} is not a jaxsr run directory (no {directory})')
@@ -255,12 +284,7 @@ def load_network(run_dir, name, expected, field, step=None, averaged=False):
   if step is not None and step not in steps:
     raise FileNotFoundError(f'config.{field}: the run in {run_dir} has no checkpoint {step} (it keeps {steps}); '
                             'copy the run while it had it, or choose a step it keeps')
-  saved = read_saved_state(directory, step)
-  nets = saved['nets']
-  if name not in nets:
-    raise ValueError(f"config.{field}: the run in {run_dir} has no network '{name}' (it has {sorted(nets)})")
-  params = nets[name]['ema'] if averaged and nets[name].get('ema') is not None else nets[name]['params']
-  return fitted({'params': params, 'state': nets[name].get('state') or {}}, expected, field, name, run_dir)
+  return directory
 
 
 def fitted(loaded, expected, field, name, source):

@@ -61,7 +61,7 @@ def paired_sr_config():
   c.gan_loss = 'bce'  # bce (sigmoid cross-entropy, non-saturating G) or hinge
   # VGG19 for the perceptual term: a .npz made by `python -m jaxsr.convert_vgg`; nothing is downloaded.
   c.vgg = ml_collections.ConfigDict(dict(weights='', layer='conv5_4', pool='max', pre_activation=False))
-  c.init_from = ''  # a run directory (its newest generator) or a jaxsr.export folder that starts this run
+  c.init_from = ''  # a run directory or a jaxsr.export folder whose networks start this run
   c.input_noise = 0.0  # std of Gaussian noise on G's training inputs, on [0, 1] images (srez: 0.03)
   c.conditional_discriminator = False  # D sees the image beside the bicubic-upsampled LR (FSRGAN)
   return c

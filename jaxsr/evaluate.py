@@ -176,8 +176,11 @@ def evaluate(runs, baselines, data, scale, batch_size=50, features=None):
 
 
 def write_per_face(rows, names, path):
-  """One CSV row per face and method, its per-face columns: the faces a method fails on, found by sorting."""
+  """One CSV row per face and method, its per-face columns: the faces a method fails on, found by sorting. Rows
+  of set-level metrics only (SWD) write none."""
   per_face = [c for c in COLUMNS if any(c in r.get('per_face', {}) for r in rows)]
+  if not per_face:
+    return
   if names is None:
     names = [str(i) for i in range(max(len(v) for r in rows for v in r.get('per_face', {}).values()))]
   with open(path, 'w', newline='') as f:

@@ -7,6 +7,9 @@ The folder holds `config.json` (the run's), `export.json` (the run, the step, th
 sha256 of each weights file) and the network's variables in `variables-<i>-of-<n>.npz`, split so that no file
 passes `--shard_mb` (16 by default: a full-width L2H is 31 MB in bfloat16). A folder, not one .npz, for that
 split. jaxsr.inference.load reads it like a run directory; parameters are cast back to float32 when read.
+`--companions=d_lr` stores further networks of the run beside it, each in its own files (export.json lists them
+under `companions`): a GAN's discriminator, so that `config.init_from=<export>` continues the game, not only the
+generator.
 """
 import hashlib
 import json
@@ -38,9 +41,10 @@ def _from_storable(x, dtype):
   return x.astype(np.float32) if np.issubdtype(x.dtype, np.floating) else x
 
 
-def write(out, config_json, step, network, variables, dtype='float32', shard_mb=16.0, source=''):
+def write(out, config_json, step, network, variables, dtype='float32', shard_mb=16.0, source='', companions=None):
   """Writes the export folder `out`: the run's config.json text, and `variables` ({'params': ..., 'batch_stats':
-  ...}) of its network `network`."""
+  ...}) of its network `network`; `companions` ({name: variables}), further networks, each in files of its own.
+  Returns {file name: sha256}."""
   if dtype not in DTYPES:
     raise ValueError(f'--dtype: unknown {dtype!r} (known: {", ".join(DTYPES)})')
   out = Path(out)
@@ -48,6 +52,25 @@ def write(out, config_json, step, network, variables, dtype='float32', shard_mb=
     raise FileExistsError(f'--out: {out} is a file; name a folder to create')
   if out.exists() and any(out.iterdir()):
     raise FileExistsError(f'--out: {out} exists and is not empty; choose another folder')
+  shards = [(name, shard) for name, tree in {network: variables, **(companions or {})}.items()
+            for shard in _shards(tree, dtype, shard_mb)]
+  out.mkdir(parents=True, exist_ok=True)
+  files, owned = {}, {}
+  for i, (name, shard) in enumerate(shards):
+    file = f'variables-{i + 1}-of-{len(shards)}.npz'
+    np.savez(out / file, **shard)
+    files[file] = _sha256(out / file)
+    owned.setdefault(name, []).append(file)
+  (out / 'config.json').write_text(config_json)
+  record = {'source': str(source), 'step': int(step), 'network': network, 'dtype': dtype, 'files': files}
+  if companions:
+    record['companions'] = {name: owned[name] for name in companions}
+  (out / EXPORT).write_text(json.dumps(record, indent=2))
+  return files
+
+
+def _shards(variables, dtype, shard_mb):
+  """The flattened `variables` in dicts of at most `shard_mb` MiB (one array alone may pass it)."""
   flat = {k: _to_storable(np.asarray(v), dtype)
           for k, v in traverse_util.flatten_dict(jax.device_get(variables), sep='/').items()}
   shards, current, size = [], {}, 0
@@ -57,17 +80,7 @@ def write(out, config_json, step, network, variables, dtype='float32', shard_mb=
       current, size = {}, 0
     current[key] = flat[key]
     size += flat[key].nbytes
-  shards.append(current)
-  out.mkdir(parents=True, exist_ok=True)
-  files = {}
-  for i, shard in enumerate(shards):
-    name = f'variables-{i + 1}-of-{len(shards)}.npz'
-    np.savez(out / name, **shard)
-    files[name] = _sha256(out / name)
-  (out / 'config.json').write_text(config_json)
-  (out / EXPORT).write_text(json.dumps({'source': str(source), 'step': int(step), 'network': network,
-                                        'dtype': dtype, 'files': files}, indent=2))
-  return files
+  return [*shards, current]
 
 
 def is_export(path):
@@ -89,20 +102,39 @@ def read_record(path):
   if not isinstance(files, dict) or not files or bad:
     raise ValueError(f'{path / EXPORT}: weights files must be named variables-<i>-of-<n>.npz inside the folder, '
                      f'got {bad[:3] or files!r}; the record was edited or is not a jaxsr export')
+  companions = record.setdefault('companions', {})
+  if not isinstance(companions, dict) or any(
+      not isinstance(v, list) or not v or any(f not in files for f in v) for v in companions.values()):
+    raise ValueError(f'{path / EXPORT}: companions must map each network to weights files the record lists')
   return record
 
 
-def read(path, expected):
-  """(export record, variables as float32 numpy trees) of the export folder `path`. `expected` (a tree of arrays or
-  shape structs, {'params': ..., 'batch_stats': ...}) is what the folder must hold: every file is checked against
-  its recorded sha256 (a damaged or replaced download is refused), and every array name and shape against
-  `expected` before any weights are read, so that a crafted file cannot make jaxsr read more than the network."""
+def networks(record):
+  """The networks an export holds: the one it serves, then its companions."""
+  return [record['network'], *record['companions']]
+
+
+def _files_of(record, network):
+  """The weights files of `network`: a companion's own, or for the served network every file no companion has."""
+  if network in record['companions']:
+    return record['companions'][network]
+  taken = {f for files in record['companions'].values() for f in files}
+  return [f for f in record['files'] if f not in taken]
+
+
+def read(path, expected, network=None):
+  """(export record, variables as float32 numpy trees) of `network` (default: the one it serves) in the export
+  folder `path`. `expected` (a tree of arrays or shape structs, {'params': ..., 'batch_stats': ...}) is what its
+  files must hold: every file is checked against its recorded sha256 (a damaged or replaced download is refused),
+  and every array name and shape against `expected` before any weights are read, so that a crafted file cannot
+  make jaxsr read more than the network."""
   path = Path(path)
   record = read_record(path)
   shapes = {k: np.shape(v) for k, v in traverse_util.flatten_dict(expected, sep='/').items()}
   limit = npz.nbytes(shapes, itemsize=8)
   flat = {}
-  for name, sha256 in record['files'].items():
+  for name in _files_of(record, network or record['network']):
+    sha256 = record['files'][name]
     file = npz.regular_file(path / name, '--run', limit, links=False)  # a link could lead out of the folder
     if _sha256(file) != sha256:
       raise ValueError(f'{file}: its sha256 is not the one {EXPORT} records; the file is damaged or replaced')
@@ -126,11 +158,27 @@ def load_network(path, name, expected, field):
   """(params, state) of network `name` from the export folder `path`, checked against `expected` ({'params',
   'state'}) as checkpointing.load_network checks a run's; errors name config.`field`."""
   record = read_record(path)
-  if record['network'] != name:
-    raise ValueError(f"config.{field}: the export {path} holds network '{record['network']}', not '{name}'")
-  _, variables = read(path, {'params': expected['params'], **expected['state']})
+  if name not in networks(record):
+    raise ValueError(f"config.{field}: the export {path} holds network '{record['network']}'"
+                     f"{''.join(f', {c}' for c in record['companions'])}, not '{name}'")
+  _, variables = read(path, {'params': expected['params'], **expected['state']}, name)
   params = variables.pop('params')
   return checkpointing.fitted({'params': params, 'state': variables}, expected, field, name, path)
+
+
+def export_run(run, out, step=None, dtype='float32', shard_mb=16.0, network=None, companions=(), source=None):
+  """Exports network `network` (default: the run's super-resolver) of checkpoint `step` (default: the newest) of
+  the run in `run` to the folder `out`, with `companions`; averaged weights where the run kept them. `source`: how
+  export.json names the run (default: its path). Returns (step, {file name: sha256})."""
+  from jaxsr import inference
+  step, state, method = inference.restore(run, step)
+  network = network or method.export_network
+  unknown = [n for n in (network, *companions) if n not in state.nets]
+  if unknown:
+    raise ValueError(f'--network/--companions: {run} has no network {unknown[0]!r} (it has {sorted(state.nets)})')
+  files = write(out, (Path(run) / 'config.json').read_text(), step, network, state.nets[network].variables(), dtype,
+                shard_mb, source=source or run, companions={n: state.nets[n].variables() for n in companions})
+  return step, files
 
 
 def define_flags():
@@ -139,16 +187,18 @@ def define_flags():
   flags.DEFINE_integer('step', None, 'Checkpoint step (default: the newest).')
   flags.DEFINE_enum('dtype', 'float32', list(DTYPES), 'Storage dtype of floating-point variables.')
   flags.DEFINE_float('shard_mb', 16.0, 'Largest weights file, MiB.')
+  flags.DEFINE_string('network', None, "The network to serve (default: the run's super-resolver; h2l for an H2L "
+                      'run).')
+  flags.DEFINE_list('companions', [], 'Further networks to store beside it (e.g. d_lr), so that training started '
+                    'from the export continues them.')
 
 
 def main(argv):
   del argv
   cli.setup_logging()
-  from jaxsr import inference
-  model = inference.load(flags.FLAGS.run, flags.FLAGS.step)
-  files = write(flags.FLAGS.out, (model.run / 'config.json').read_text(), model.step, model.network,
-                model.variables(), flags.FLAGS.dtype, flags.FLAGS.shard_mb, source=model.run)
-  logging.info('Wrote %s (%s, step %d): %s', flags.FLAGS.out, flags.FLAGS.dtype, model.step, ', '.join(files))
+  f = flags.FLAGS
+  step, files = export_run(f.run, f.out, f.step, f.dtype, f.shard_mb, f.network, f.companions)
+  logging.info('Wrote %s (%s, step %d): %s', f.out, f.dtype, step, ', '.join(files))
 
 
 if __name__ == '__main__':

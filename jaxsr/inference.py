@@ -86,6 +86,36 @@ class SuperResolver:
 def load(run_dir, step=None):
   """The run in `run_dir` at checkpoint `step` (default: its newest), or a `jaxsr.export` folder, as a
   SuperResolver on one device."""
+  run, config, method = _read_config(run_dir)
+  if method.sr_network is None:
+    raise ValueError(f'{run_dir}: a {config.method} run does not super-resolve')
+  if export.is_export(run):
+    exported = export.read_record(run)['step']
+    if step is not None and step != exported:
+      raise ValueError(f'--step={step}: {run_dir} is an export of step {exported} only; drop --step')
+    state = _from_export(run, train.placeholder_state(method, config), method.sr_network)
+    return SuperResolver(run, config, exported, method, state)
+  step, state, _ = restore(run_dir, step)
+  return SuperResolver(run, config, step, method, state)
+
+
+def restore(run_dir, step=None):
+  """(step, TrainState with every network's averaged weights, method) of checkpoint `step` (default: the newest)
+  of the run in `run_dir`, on one device: what an export is written from."""
+  run, config, method = _read_config(run_dir)
+  if not (run / 'checkpoints').is_dir():
+    raise FileNotFoundError(f'{run_dir}: no checkpoint yet')
+  state = train.placeholder_state(method, config)
+  checkpoints = checkpointing.Checkpointer(run / 'checkpoints', config.keep_checkpoints)
+  try:
+    step, state = checkpoints.restore_for_reading(state, step)
+  finally:
+    checkpoints.close()
+  return int(step), state.averaged(), method
+
+
+def _read_config(run_dir):
+  """(absolute path, config, method) of the run or export in `run_dir`, its config checked."""
   run = Path(run_dir).expanduser().absolute()
   record = run_record.read(run)  # a damaged or foreign record is named here
   if record is None:
@@ -95,24 +125,7 @@ def load(run_dir, step=None):
     config_base.validate(config, 1)  # sizes checked before any network is built
   except ValueError as error:
     raise ValueError(f'{run / run_record.CONFIG}: {error}') from None
-  method = methods.create(config)
-  if method.sr_network is None:
-    raise ValueError(f'{run_dir}: a {config.method} run does not super-resolve')
-  state = train.placeholder_state(method, config)
-  if export.is_export(run):
-    exported = export.read_record(run)['step']
-    if step is not None and step != exported:
-      raise ValueError(f'--step={step}: {run_dir} is an export of step {exported} only; drop --step')
-    state, step = _from_export(run, state, method.sr_network), exported
-  else:
-    if not (run / 'checkpoints').is_dir():
-      raise FileNotFoundError(f'{run_dir}: no checkpoint yet')
-    checkpoints = checkpointing.Checkpointer(run / 'checkpoints', config.keep_checkpoints)
-    try:
-      step, state = checkpoints.restore_for_reading(state, step)
-    finally:
-      checkpoints.close()
-  return SuperResolver(run, config, int(step), method, state.averaged())
+  return run, config, methods.create(config)
 
 
 def _from_export(folder, state, network):

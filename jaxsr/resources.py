@@ -2,9 +2,10 @@
 start-up, before any data is built, so that a wrong path fails in seconds and no method constructor does I/O:
 
   config.vgg.weights    VGG19 for the perceptual term (config.loss.vgg > 0)          -> TrainState.frozen['vgg']
-  config.h2l_workdir    a trained H2L run whose generator makes the LR inputs
+  config.h2l_workdir    a trained H2L run (or its jaxsr.export) whose generator makes the LR inputs
                         (config.degradation = 'h2l'), at step config.h2l_step       -> TrainState.frozen['h2l']
-  config.init_from      a run whose newest generator starts this one (SRGAN from SRResNet)
+  config.init_from      a run (or export) whose networks start this one (SRGAN from SRResNet, a new round of a
+                        GAN from the last one's generator and discriminator)
 
 The H2L step is pinned: the first start uses config.h2l_step (0: the H2L run's newest checkpoint) and records it
 in the run's config.json; a resumed run reads it back and keeps the same degradation even if the H2L run has gone
@@ -45,7 +46,7 @@ class LearnedDegradation(struct.PyTreeNode):
 @dataclasses.dataclass
 class Resources:
   frozen: dict  # name -> FrozenNetwork or LearnedDegradation, for TrainState.frozen
-  init_from: str = ''  # a run directory whose generator starts this run
+  init_from: str = ''  # a run directory or export whose networks start this run
 
 
 def uses_vgg(config):
@@ -96,7 +97,14 @@ def pin(config, workdir):
   if config.get('degradation') != LEARNED:
     return config
   h2l_run_config(config)  # a wrong h2l_workdir is named before anything else
-  newest = max(checkpointing.saved_steps(Path(config.h2l_workdir).expanduser() / 'checkpoints'), default=0)
+  source = Path(config.h2l_workdir).expanduser()
+  if export.is_export(source):  # one step only
+    exported = export.read_record(source)['step']
+    if config.get('h2l_step', 0) not in (0, exported):
+      raise ValueError(f'config.h2l_step={config.h2l_step}: {source} is an export of H2L step {exported} only; '
+                       'set config.h2l_step=0')
+  newest = (export.read_record(source)['step'] if export.is_export(source)
+            else max(checkpointing.saved_steps(source / 'checkpoints'), default=0))
   recorded = (run_record.read(workdir) or {}) if workdir else {}
   same_run = _resolved(recorded.get('h2l_workdir')) == _resolved(config.h2l_workdir)
   pinned = recorded.get('h2l_step', 0) if same_run else 0
@@ -128,23 +136,33 @@ def learned_degradation(config, dtype=jnp.float32):
   shapes = jax.eval_shape(lambda: generator.init(jax.random.key(0), jnp.zeros((1, size, size, 3)),
                                                  jnp.zeros((1, h2l_config.z_dim)), train=False))
   expected = {'params': shapes['params'], 'state': {k: v for k, v in shapes.items() if k != 'params'}}
-  params, state = checkpointing.load_network(config.h2l_workdir, 'h2l', expected, 'h2l_workdir',
-                                             config.get('h2l_step', 0) or None, averaged=True)
+  if export.is_export(Path(config.h2l_workdir).expanduser()):
+    params, state = export.load_network(Path(config.h2l_workdir).expanduser(), 'h2l', expected, 'h2l_workdir')
+  else:
+    params, state = checkpointing.load_network(config.h2l_workdir, 'h2l', expected, 'h2l_workdir',
+                                               config.get('h2l_step', 0) or None, averaged=True)
   return LearnedDegradation({'params': params, **state}, generator, h2l_config.z_dim)
 
 
-def start_from(files, state, network='generator'):
-  """`state` with `network` replaced by the one files.init_from names, if any: a run's newest checkpoint (its moving
-  average where it kept one: the weights it was evaluated and exported with) or a `jaxsr.export` folder. Only the
-  weights come over; the optimizer state starts afresh."""
+def start_from(files, state):
+  """`state` with every network that files.init_from holds replaced by its weights: a run's newest checkpoint (its
+  moving averages where it kept them: the weights it was evaluated and exported with) or a `jaxsr.export` folder
+  (its network and companions). A network the source lacks starts afresh (SRGAN's discriminator from an SRResNet
+  run); only the weights come over, every optimizer state starts afresh."""
   if not files.init_from:
     return state
-  net = state.nets[network]
-  expected = {'params': net.params, 'state': net.state}
   source = Path(files.init_from).expanduser()
+  expected = {name: {'params': net.params, 'state': net.state} for name, net in state.nets.items()}
   if export.is_export(source):
-    params, net_state = export.load_network(source, network, expected, 'init_from')
+    held = export.networks(export.read_record(source))
+    found = {name: export.load_network(source, name, expected[name], 'init_from') for name in expected if name in held}
   else:
-    params, net_state = checkpointing.load_network(source, network, expected, 'init_from', averaged=True)
-  logging.info('%s initialised from %s (weights only; the optimizer starts afresh).', network, files.init_from)
-  return state.replace(nets={**state.nets, network: net.with_weights(params, net_state)})
+    held = checkpointing.network_names(source)
+    found = checkpointing.load_networks(source, expected, 'init_from', averaged=True)
+  if not found:
+    raise ValueError(f'config.init_from: {files.init_from} holds {held}, none of the networks of this run '
+                     f'({sorted(state.nets)})')
+  logging.info('%s initialised from %s (weights only; the optimizer starts afresh)%s.', ', '.join(found),
+               files.init_from, f'; {", ".join(sorted(set(state.nets) - set(found)))} start afresh'
+               if set(state.nets) - set(found) else '')
+  return state.replace(nets={**state.nets, **{n: state.nets[n].with_weights(*found[n]) for n in found}})

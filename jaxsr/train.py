@@ -183,7 +183,7 @@ def init_state(method, mesh, seed, batch, files=None):
   state = jax.jit(init, out_shardings=replicated)(jax.random.PRNGKey(seed), batch)
   if files is None:
     return state
-  return jax.device_put(resources.start_from(files, state.replace(frozen=files.frozen), method.sr_network),
+  return jax.device_put(resources.start_from(files, state.replace(frozen=files.frozen)),
                         replicated)
 
 

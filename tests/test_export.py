@@ -1,4 +1,6 @@
 """jaxsr.export: a run's super-resolving network as a sharded folder that upscales as the run does."""
+import json
+
 import jax
 import numpy as np
 import pytest
@@ -76,3 +78,34 @@ def test_a_run_starts_from_an_export_or_from_another_runs_moving_average(srresne
     setup(tiny('srresnet', data_dir, init_from=str(tmp_path)))
   with pytest.raises(ValueError, match="config.init_from: .* holds network 'generator', not 'l2h'"):
     export.load_network(tmp_path / 'bf16', 'l2h', {}, 'init_from')
+
+
+def test_a_gan_export_keeps_its_discriminator_for_the_next_round_and_serves_as_a_degradation(tmp_path, data_dir):
+  """An H2L run exported with its LR discriminator as a companion: `init_from` the export restores both networks
+  (the game continues), and `degradation='h2l'` reads its generator as it reads the run's."""
+  run, out = tmp_path / 'h2l', tmp_path / 'h2l_export'
+  trained = train.train_and_evaluate(tiny('h2l', data_dir, num_steps=2), run, devices=jax.devices()[:1])
+  step, files = export.export_run(run, out, companions=['d_lr'])
+  record = export.read_record(out)
+  assert step == 2 and record['network'] == 'h2l' and export.networks(record) == ['h2l', 'd_lr']
+  assert set(record['companions']['d_lr']) < set(files)
+
+  _, state, *_ = setup(tiny('h2l', data_dir, init_from=str(out)))
+  for name in ('h2l', 'd_lr'):
+    jax.tree.map(np.testing.assert_array_equal, jax.device_get(state.nets[name].variables()),
+                 jax.device_get(trained.nets[name].variables()))
+  _, state, *_ = setup(tiny('srresnet', data_dir, degradation='h2l', h2l_workdir=str(out)))
+  jax.tree.map(np.testing.assert_array_equal, jax.device_get(state.frozen['h2l'].variables['params']),
+               jax.device_get(trained.nets['h2l'].params))
+
+  export.export_run(run, tmp_path / 'alone')  # the generator alone: a new discriminator starts afresh
+  _, state, *_ = setup(tiny('h2l', data_dir, init_from=str(tmp_path / 'alone')))
+  assert not all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(state.nets['d_lr'].params),
+                                                        jax.tree.leaves(trained.nets['d_lr'].params)))
+  with pytest.raises(ValueError, match="has no network 'd_l'"):
+    export.export_run(run, tmp_path / 'typo', companions=['d_l'])
+  edited = json.loads((out / export.EXPORT).read_text())
+  edited['companions']['d_lr'] = ['variables-9-of-9.npz']
+  (out / export.EXPORT).write_text(json.dumps(edited))
+  with pytest.raises(ValueError, match='companions must map'):
+    export.read_record(out)

@@ -6,17 +6,19 @@
 A round, on this machine's 2 cores:
 1. builds the real face sets from --shared_data when they are missing (celeba_hr: 64x64 crops, the same 6% of
    file names held out every time by their hash; wider: real 16x16 LR faces, 5% held out);
-2. trains for --minutes through `python -m jaxsr.main` (config.train_minutes), one warmup + cosine cycle whose
-   length is the fastest recorded round's steps per minute times --minutes (SGDR's warm restarts, Loshchilov &
-   Hutter, ICLR 2017). An unfinished round in runs/campaign/<model>/ is resumed as it was; a new round starts from
-   the last finished round on this machine (float32 weights, its moving average) or else from the model's export
-   in pretrained/ (bfloat16 weights). Either way only the weights come over: the optimizer state starts afresh;
-3. measures the round on the held-out split with jaxsr.evaluate (every held-out face, PIL bicubic beside it);
-4. exports the generator in bfloat16 to pretrained/<model>/ only when the held-out metric beats the shipped one
-   by --min_gain (0.1 dB), measures the export itself (the bfloat16 weights people download), and
-5. appends the round to pretrained/MANIFEST.md (command, steps and hours so far, data, metrics, sha256) and to
-   pretrained/<model>/rounds.json, the record the next round reads; an exported round also redraws
-   docs/<model>.png (8 held-out faces: LR, bicubic, the model, HR).
+2. trains for --minutes (or exactly --steps) through `python -m jaxsr.main`; a paired model's round is one warmup +
+   cosine cycle whose length is the fastest recorded round's steps per minute times --minutes (SGDR's warm
+   restarts, Loshchilov & Hutter, ICLR 2017), a GAN keeps its config's constant rates. An unfinished round in
+   runs/campaign/<model>/ is resumed as it was; a new round starts from the last finished round on this machine
+   (float32 weights, their moving average) or else from the model's export in pretrained/ (bfloat16 weights; a
+   GAN's export keeps its discriminator) or else from Model.starts_from's export. Only the weights come over: the
+   optimizer state starts afresh. An ablation (Model.ablation_of) trains as many steps as the same round of the
+   model it is the ablation of, from the same kind of start;
+3. measures the round on held-out faces with jaxsr.evaluate, by the model's kind (KINDS);
+4. exports it in bfloat16 to pretrained/<model>/ only when its held-out metric beats the shipped one (PSNR by
+   --min_gain dB, SWD by --min_swd_gain), measures the export itself (the weights people download), and
+5. records the round in pretrained/<model>/rounds.json, the record the next round reads, and rewrites
+   pretrained/MANIFEST.md from every model's record; an exported round also redraws docs/<model>.png.
 """
 import dataclasses
 import datetime
@@ -39,6 +41,17 @@ _SHARED = flags.DEFINE_string('shared_data', str(REPO.parent / 'shared' / 'data'
 _RUNS = flags.DEFINE_string('runs', str(REPO / 'runs' / 'campaign'), 'Rounds and datasets live under it.')
 _PRETRAINED = flags.DEFINE_string('pretrained', str(REPO / 'pretrained'), 'Where exports and MANIFEST.md go.')
 _MIN_GAIN = flags.DEFINE_float('min_gain', 0.1, 'Export only when the held-out PSNR beats the shipped one by this.')
+_MIN_SWD_GAIN = flags.DEFINE_float('min_swd_gain', 0.02, 'Export only when the held-out SWD is below the shipped '
+                                   "one by this fraction (models measured by SWD).")
+_STEPS = flags.DEFINE_integer('steps', None, 'A new round of exactly this many steps, --minutes not counted (an '
+                              "ablation's are its model's).")
+
+
+KINDS = {
+    'paired': 'PSNR/SSIM on every held-out celeba_hr face, its LR made by PIL bicubic',
+    'degradation': "SWD of H2L(held-out celeba_hr faces) to the held-out real WIDER LR faces (16x16, 2 levels)",
+    'real_lr': 'SWD of its outputs on the held-out real WIDER LR faces to held-out celeba_hr faces, LR consistency',
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,15 +59,39 @@ class Model:
   config: str  # configs/<name>.py:<variant>
   overrides: dict  # --config.<key>=<value> beyond the dataset's
   steps_per_minute: float  # first round's guess of the step rate, for the length of its cosine
-  warmup_steps: int  # of each round's cycle; at most a tenth of the round's steps
+  warmup_steps: int  # of each round's cycle, at most a tenth of its steps; 0: the config's constant rates (GANs)
   description: str
+  kind: str = 'paired'  # what a round is measured by: KINDS
+  companions: tuple = ()  # networks exported beside the served one, for the next round (a GAN's discriminator)
+  starts_from: str = ''  # a model whose export starts the first round
+  ablation_of: str = ''  # the model whose rounds this one repeats with one change, step for step
 
 
+H2L_EXPORT = 'pretrained/h2l_celeba_wider'
+EDSR = dict(eval_every=500, checkpoint_every=250, log_every=50)
 MODELS = {
     'edsr_x4_celeba': Model(
         config='edsr.py:face_cpu', overrides={'eval_every': 1000, 'checkpoint_every': 500, 'log_every': 50},
         steps_per_minute=60.0, warmup_steps=1000,
         description='EDSR baseline body (16 blocks of 64), bicubic skip, one-shuffle tail; x4, 16 -> 64 faces'),
+    # Gen_h2l_2 of the authors' H2L.py (stride-2 stem, three stride-2 stages, 64 channels): 0.8 steps/s at batch
+    # 16 on this CPU, where the default Gen_h2l_0424 (every block at 64x64) trains at 0.14.
+    'h2l_celeba_wider': Model(
+        config='h2l.py', overrides={'generator.architecture': 'gen_h2l_2', 'z_dim': 64, 'batch_size': 16,
+                                    'lr_dataset': 'lr_face_folder/wider', 'lr_feature': 'image',
+                                    'eval_every': 500, 'checkpoint_every': 250, 'log_every': 50},
+        steps_per_minute=48.0, warmup_steps=0, kind='degradation', companions=('d_lr',),
+        description="the authors' Gen_h2l_2 + SNGAN LR discriminator: celeba_hr 64x64 -> 16x16 like real WIDER LR"),
+    # The second stage of Bulat et al.: the paired model, fine-tuned on H2L's degradations of the same faces ...
+    'edsr_x4_h2l': Model(
+        config='edsr.py:face_cpu', overrides={'degradation': 'h2l', 'h2l_workdir': H2L_EXPORT, **EDSR},
+        steps_per_minute=30.0, warmup_steps=150, kind='real_lr', starts_from='edsr_x4_celeba',
+        description='edsr_x4_celeba fine-tuned on H2L(celeba_hr) inputs: real LR faces -> 64x64'),
+    # ... and its ablation: the same start, steps and recipe on PIL bicubic inputs.
+    'edsr_x4_bicubic_ablation': Model(
+        config='edsr.py:face_cpu', overrides=EDSR, steps_per_minute=45.0, warmup_steps=150, kind='real_lr',
+        starts_from='edsr_x4_celeba', ablation_of='edsr_x4_h2l',
+        description="edsr_x4_h2l's ablation: the same fine-tuning on bicubic inputs"),
 }
 
 # What every round reads: (tfds kind/name, source folder under --shared_data, build flags).
@@ -102,10 +139,10 @@ def history(model):
 def train_command(model, workdir, init_from, minutes, steps):
   spec = MODELS[model]
   overrides = {'dataset': TRAIN_SET, 'eval_dataset': TRAIN_SET, 'data_dir': str(data_dir()), 'num_steps': steps,
-               'generator.optimizer.decay_steps': steps,
-               'generator.optimizer.warmup_steps': min(spec.warmup_steps, steps // 10), 'train_minutes': minutes,
-               'init_from': init_from,
-               **spec.overrides}
+               'train_minutes': minutes, 'init_from': init_from, **spec.overrides}
+  if spec.warmup_steps:
+    overrides.update({'generator.optimizer.decay_steps': steps,
+                      'generator.optimizer.warmup_steps': min(spec.warmup_steps, steps // 10)})
   return [sys.executable, '-m', 'jaxsr.main', f'--config={REPO / "configs" / spec.config}', f'--workdir={workdir}',
           *(f'--config.{k}={v}' for k, v in overrides.items())]
 
@@ -121,18 +158,25 @@ def next_round(model, minutes):
     logging.info('Resuming the unfinished %s.', rounds[-1].name)
     return rounds[-1], command
   past = history(model)
+  spec = MODELS[model]
+  # numbered after every recorded round too: on a new machine the rounds before live only in rounds.json
+  number = max([int(r.name.split('-')[1]) for r in rounds] + [len(past)]) + 1
   # the fastest round's rate (a quiet machine's): the cosine may then end short of 0, never before the minutes do
   rate = max((r['round_steps'] / r['round_minutes'] for r in past if r['round_minutes']),
-             default=MODELS[model].steps_per_minute)
-  steps = max(100, int(rate * minutes))
+             default=spec.steps_per_minute)
+  steps = _STEPS.value or max(100, int(rate * minutes))
+  if spec.ablation_of:  # step for step with the model's round of the same number
+    steps, minutes = _planned_steps(spec.ablation_of, number), 0.0
+  elif _STEPS.value:
+    minutes = 0.0
   if rounds and (rounds[-1] / 'checkpoints').is_dir():
     init_from = str(rounds[-1])
   elif (shipped(model) / 'export.json').is_file():
     init_from = str(shipped(model))
+  elif spec.starts_from and (shipped(spec.starts_from) / 'export.json').is_file():
+    init_from = str(shipped(spec.starts_from))
   else:
     init_from = ''
-  # numbered after every recorded round too: on a new machine the rounds before live only in rounds.json
-  number = max([int(r.name.split('-')[1]) for r in rounds] + [len(past)]) + 1
   workdir = rounds_dir(model) / f'round-{number}'
   command = train_command(model, workdir, init_from, minutes, steps)
   workdir.mkdir(parents=True)
@@ -143,25 +187,90 @@ def next_round(model, minutes):
   return workdir, command
 
 
+def _planned_steps(model, number):
+  """The steps round `number` of `model` was planned with (its command's num_steps)."""
+  path = rounds_dir(model) / f'round-{number}' / 'round.json'
+  if not path.is_file():
+    raise app.UsageError(f'{model} has no round-{number} under {rounds_dir(model)}: start it first, then its '
+                         'ablation')
+  command = json.loads(path.read_text())['command']
+  return int(next(a for a in command if a.startswith('--config.num_steps=')).split('=')[1])
+
+
 def _now():
   return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
 
 
-def measure(run, out):
-  """jaxsr.evaluate's rows (bicubic, then the run) on every held-out face of the train set's test split; its
-  tables and grid (dataset faces: they stay out of pretrained/) go to `out`."""
+def measure(model, run, out):
+  """(rows: the baseline, the run, then the shipped models it is compared with; held-out faces; grid columns) of
+  `run` (a round or an export) measured as its model's kind; tables and grid (dataset faces: they stay out of
+  pretrained/) go to `out`."""
   from jaxsr import evaluate, inference
-  model = inference.load(run)
-  data = evaluate.test_set(model.config.image_size, model.scale, dataset=TRAIN_SET, data_dir=str(data_dir()))
-  rows, columns = evaluate.evaluate([model], ['bicubic'], data, model.scale)
-  title = f'{TRAIN_SET}, test split: {len(data["lr"])} held-out faces, x{model.scale}, PIL bicubic LR'
-  evaluate.write(rows, columns, out, title)
+  spec = MODELS[model]
+  if spec.kind == 'degradation':
+    return measure_degradation(run, out)
+  loaded = inference.load(run)
+  if spec.kind == 'paired':
+    data = evaluate.test_set(loaded.config.image_size, loaded.scale, dataset=TRAIN_SET, data_dir=str(data_dir()))
+    title = f'{TRAIN_SET}, test split: {len(data["lr"])} held-out faces, x{loaded.scale}, PIL bicubic LR'
+    others = []
+  else:
+    data = {'lr': held_out(REAL_LR_SET), 'hr': None, 'reference': held_out(TRAIN_SET)}
+    data['names'] = [str(i) for i in range(len(data['lr']))]
+    title = (f'{REAL_LR_SET}, test split: {len(data["lr"])} held-out real LR faces, x{loaded.scale}; SWD to the '
+             f'first {len(data["lr"])} held-out {TRAIN_SET} faces')
+    others = [inference.load(shipped(m)) for m in (spec.starts_from, spec.ablation_of or _ablation(model))
+              if m and (shipped(m) / 'export.json').is_file() and m != model]
+  rows, columns = evaluate.evaluate([loaded, *others], ['bicubic'], data, loaded.scale)
+  evaluate.write(rows, columns, out, title, data['names'])
   return rows, len(data['lr']), columns
 
 
+def _ablation(model):
+  return next((name for name, spec in MODELS.items() if spec.ablation_of == model), '')
+
+
+REAL_LR_SET = 'lr_face_folder/wider'
+
+
+def held_out(dataset):
+  """Every face of `dataset`'s test split, uint8."""
+  from jaxsr.data import pipeline
+  source = pipeline.data_source(dataset, 'test', str(data_dir()))
+  return pipeline.first_examples(source, 10**9, ['image'])['image']
+
+
+def measure_degradation(run, out, batch=100):
+  """An H2L round against PIL bicubic downscaling: SWD (2 levels: 16 and 8 px) of the LR faces each makes from the
+  held-out celeba_hr faces to the held-out real WIDER LR faces, averaged over disjoint chunks of the HR faces as
+  many as the real ones (SWD compares equal-sized sets)."""
+  import jax
+  import ml_collections
+  from jaxsr import evaluate, images, metrics, resources
+  from jaxsr.data import degradations
+  hr, real = held_out(TRAIN_SET), held_out(REAL_LR_SET)
+  h2l = resources.learned_degradation(ml_collections.ConfigDict(
+      {'h2l_workdir': str(run), 'image_size': hr.shape[1], 'scale': hr.shape[1] // real.shape[1], 'h2l_step': 0}))
+  scale = hr.shape[1] // real.shape[1]
+  made = {'bicubic (PIL)': np.stack([degradations.get('bicubic')(x, np.random.default_rng([i]), scale)
+                                     for i, x in enumerate(hr)]),
+          f'{Path(run).name} (h2l)': np.concatenate([
+              images.to_uint8(h2l(images.to_float(hr[i:i + batch]), jax.random.key(i)))
+              for i in range(0, len(hr), batch)])}
+  n, chunks = len(real), len(hr) // len(real)
+  f = images.to_float
+  rows = [{'method': name, 'step': '', 'swd': float(np.mean([
+      metrics.swd(f(lr[c * n:(c + 1) * n]), f(real), jax.random.key(0), levels=2)[0] for c in range(chunks)]))}
+      for name, lr in made.items()]
+  columns = {'HR': f(hr[:8]), **{name.split(' ')[0]: f(lr[:8]) for name, lr in made.items()}, 'real LR': f(real[:8])}
+  evaluate.write(rows, columns, out, f'{TRAIN_SET} test split ({len(hr)} faces) degraded x{scale}, SWD to the '
+                 f'{n} real LR faces of {REAL_LR_SET}, test split')
+  return rows, len(hr), columns
+
+
 def figure(columns, path, zoom=2, pad=2):
-  """README's figure: one row per column of jaxsr.evaluate's grid (LR, bicubic, the model, HR), its first 8
-  held-out faces side by side, every image shown at the HR size x `zoom` by pixel repetition."""
+  """README's figure: one row per column of jaxsr.evaluate's grid (LR, bicubic, the models, HR where it exists),
+  its first 8 held-out faces side by side, every image shown at the largest size x `zoom` by pixel repetition."""
   from PIL import Image
   from jaxsr import images
   size = max(v.shape[1] for v in columns.values()) * zoom
@@ -175,14 +284,12 @@ def figure(columns, path, zoom=2, pad=2):
 
 
 def export(run, model):
-  """Replaces pretrained/<model>/'s weights by the run's (bfloat16); the round record file stays."""
+  """Replaces pretrained/<model>/'s weights by the run's (bfloat16, with its companions); the round record stays."""
   from jaxsr import export as exporting
-  from jaxsr import inference
-  loaded = inference.load(run)
   staging = shipped(model).with_name(f'.{model}.staging')
   shutil.rmtree(staging, ignore_errors=True)
-  files = exporting.write(staging, (Path(run) / 'config.json').read_text(), loaded.step, loaded.network,
-                          loaded.variables(), 'bfloat16', source=_relative(run))
+  _, files = exporting.export_run(run, staging, dtype='bfloat16', companions=MODELS[model].companions,
+                                  source=_relative(run))
   target = shipped(model)
   target.mkdir(parents=True, exist_ok=True)
   for old in target.glob('variables-*.npz'):
@@ -193,38 +300,51 @@ def export(run, model):
   return files
 
 
+def _by_swd(model):
+  return MODELS[model].kind != 'paired'
+
+
+def gained(model, run, past):
+  """Does `run` beat the best shipped round of `past` by the export margin (or is there none)?"""
+  if _by_swd(model):
+    best = min((r['shipped_swd'] for r in past if r.get('shipped_swd') is not None), default=None)
+    return best is None or run['swd'] <= best * (1.0 - _MIN_SWD_GAIN.value), best
+  best = max((r['shipped_psnr'] for r in past if r.get('shipped_psnr') is not None), default=None)
+  return best is None or run['psnr'] >= best + _MIN_GAIN.value, best
+
+
 def finish(model, workdir, command, minutes_trained):
   """Measures the round, exports it if it gained, records it."""
   config = json.loads((workdir / 'config.json').read_text())
   steps = _last_step(workdir)
-  rows, faces, _ = measure(workdir, workdir / 'held_out')
-  bicubic, run = rows
+  rows, faces, _ = measure(model, workdir, workdir / 'held_out')
+  baseline, run, *others = rows
   past = history(model)
-  best = max((r['shipped_psnr'] for r in past if r.get('shipped_psnr') is not None), default=None)
-  exported = best is None or run['psnr'] >= best + _MIN_GAIN.value
+  exported, best = gained(model, run, past)
   record = {
       'round': workdir.name, 'finished': _now(), 'command': ' '.join(_relative(a) for a in command),
       'init_from': _relative(json.loads((workdir / 'round.json').read_text())['init_from']) or 'scratch',
       'round_steps': steps, 'round_minutes': round(minutes_trained, 1),
       'total_steps': steps + sum(r['round_steps'] for r in past),
       'total_hours': round((minutes_trained + sum(r['round_minutes'] for r in past)) / 60.0, 2),
-      'held_out_faces': faces, 'bicubic': _metrics(bicubic), 'run': _metrics(run), 'exported': exported,
+      'held_out_faces': faces, 'bicubic': _metrics(baseline), 'run': _metrics(run),
+      'compared': {row['method']: _metrics(row) for row in others}, 'exported': exported,
       'recipe': {'lr': config['generator']['optimizer']['learning_rate'], 'batch': config['batch_size'],
                  'schedule': config['generator']['optimizer']['schedule'], 'ema': config.get('ema_decay', 0.0)},
   }
   if exported:
     files = export(workdir, model)
-    shipped_rows, _, columns = measure(shipped(model), workdir / 'held_out_export')
+    shipped_rows, _, columns = measure(model, shipped(model), workdir / 'held_out_export')
     figure(columns, REPO / 'docs' / f'{model}.png')
-    record.update(shipped=_metrics(shipped_rows[1]), shipped_psnr=shipped_rows[1]['psnr'], sha256=files)
+    key = 'swd' if _by_swd(model) else 'psnr'
+    record.update(shipped=_metrics(shipped_rows[1]), sha256=files, **{f'shipped_{key}': shipped_rows[1][key]})
   else:
-    logging.info('Held-out PSNR %.2f does not beat the shipped %.2f by %.2f dB: pretrained/%s stays.', run['psnr'],
-                 best, _MIN_GAIN.value, model)
-    record.update(shipped_psnr=None)
+    logging.info('Held-out %s does not beat the shipped %s by the margin: pretrained/%s stays.', _metrics(run), best,
+                 model)
   shipped(model).mkdir(parents=True, exist_ok=True)
   (shipped(model) / 'rounds.json').write_text(json.dumps([*past, record], indent=2) + '\n')
   (workdir / 'result.json').write_text(json.dumps(record, indent=2) + '\n')
-  append_manifest(model, record)
+  write_manifest()
   logging.info('Round recorded: %s', json.dumps(record))
 
 
@@ -245,37 +365,58 @@ def _last_step(workdir):
 MANIFEST_HEADER = """# Pretrained models
 
 Each folder is a `jaxsr.export` (bfloat16 weights, `config.json` with the recipe it was trained with, `export.json`
-with each file's sha256); `python -m jaxsr.upscale --run=pretrained/<name> --input=faces/ --output=sr/` uses it.
-`rounds.json` in each folder records every training round, exported or not.
+with each file's sha256); `python -m jaxsr.upscale --run=pretrained/<name> --input=faces/ --output=sr/` uses the
+super-resolvers. `rounds.json` in each folder records every training round, exported or not; this file is
+rewritten from them by `benchmarks/cpu/campaign.py`.
 
-**Data and terms.** Trained on CelebA faces (Liu et al., ICCV 2015): the `celeba_hr` photos of the development
-set (89x109 aligned faces, a 64x64 crop at (12, 22)), 9,369 for training, the 597 whose file-name hash falls in the
-held-out 6% for measuring. CelebA is for non-commercial research only; so are these weights.
+**Data and terms.** CelebA faces (Liu et al., ICCV 2015): the `celeba_hr` photos of the development set (89x109
+aligned faces, a 64x64 crop at (12, 22)), 9,369 for training, the 597 whose file-name hash falls in the held-out
+6% for measuring. Real low-resolution faces: 16x16 faces detected in WIDER FACE photos (Yang et al., CVPR 2016),
+2,570 for training, 130 held out. Both datasets are for non-commercial research only; so are these weights.
 
-**How.** `benchmarks/cpu/campaign.py` on a 2-core CPU, in rounds: each round trains one warmup + cosine cycle
-from the previous round's weights (float32 on the same machine, else these bfloat16 exports; the optimizer state
-starts afresh every round), measures every held-out face against PIL bicubic with `jaxsr.evaluate`, and replaces
-the export only when the held-out RGB PSNR gains at least 0.1 dB. Metrics below are of the exported bfloat16
-weights when the round was exported, else of the round's float32 run. Hours are wall-clock on the 2-core machine.
-
+**How.** `benchmarks/cpu/campaign.py` on a 2-core CPU, in rounds: each round trains from the previous round's
+weights (float32 on the same machine, else these bfloat16 exports; the optimizer state starts afresh every
+round; an H2L export keeps its LR discriminator for the next round), measures held-out faces with
+`jaxsr.evaluate`, and replaces the export only when the held-out metric gains: +0.1 dB RGB PSNR for paired models,
+-2% SWD for the others. Metrics are of the exported bfloat16 weights when the round was exported, else of the
+round's float32 run. Hours are wall-clock on the 2-core machine.
 """
-MANIFEST_COLUMNS = ('date', 'model', 'round', 'from', 'steps (round / total)', 'hours (total)', 'PSNR / SSIM RGB',
-                    'PSNR / SSIM Y', 'bicubic PSNR RGB / Y', 'exported', 'sha256 (first 12)', 'command')
+_COMMON = ('date', 'model', 'round', 'from', 'steps (round / total)', 'hours (total)')
+MANIFEST_TABLES = {
+    'paired': ('Paired x4 models: every held-out celeba_hr face, its LR by PIL bicubic',
+               ('PSNR / SSIM RGB', 'PSNR / SSIM Y', 'bicubic PSNR RGB / Y'),
+               lambda m, r: (f"{m['psnr']:.2f} / {m['ssim']:.4f}", f"{m['psnr_y']:.2f} / {m['ssim_y']:.4f}",
+                             f"{r['bicubic']['psnr']:.2f} / {r['bicubic']['psnr_y']:.2f}")),
+    'degradation': ('Degradation models: H2L(597 held-out celeba_hr faces) against the 130 held-out real WIDER LR '
+                    'faces (SWD x1e3 at 16 and 8 px; lower is closer)',
+                    ('SWD to real LR', 'PIL bicubic SWD'),
+                    lambda m, r: (f"{m['swd']:.2f}", f"{r['bicubic']['swd']:.2f}")),
+    'real_lr': ('Real LR models: the 130 held-out real WIDER LR faces, x4 (SWD x1e3 to held-out celeba_hr faces; '
+                'LR consistency: PSNR of the output downscaled to its input)',
+                ('SWD / LR consistency', 'bicubic', 'compared with'),
+                lambda m, r: (f"{m['swd']:.2f} / {m['lr_consistency']:.2f}",
+                              f"{r['bicubic']['swd']:.2f} / {r['bicubic']['lr_consistency']:.2f}",
+                              '; '.join(f"{k.split(' ')[0]}: {v['swd']:.2f} / {v['lr_consistency']:.2f}"
+                                        for k, v in r.get('compared', {}).items()) or '-')),
+}
 
 
-def append_manifest(model, r):
-  path = Path(_PRETRAINED.value) / 'MANIFEST.md'
-  if not path.is_file():
-    path.write_text(MANIFEST_HEADER + '| ' + ' | '.join(MANIFEST_COLUMNS) + ' |\n|' + '---|' * len(MANIFEST_COLUMNS)
-                    + '\n')
-  m = r.get('shipped') or r['run']
-  sha = ', '.join(v[:12] for v in r.get('sha256', {}).values()) or '-'
-  row = (f"| {r['finished'][:10]} | {model} | {r['round']} | {r['init_from']} | {r['round_steps']} / "
-         f"{r['total_steps']} | {r['total_hours']:.2f} | {m['psnr']:.2f} / {m['ssim']:.4f} | {m['psnr_y']:.2f} / "
-         f"{m['ssim_y']:.4f} | {r['bicubic']['psnr']:.2f} / {r['bicubic']['psnr_y']:.2f} | "
-         f"{'yes' if r['exported'] else 'no'} | {sha} | `{r['command']}` |\n")
-  with path.open('a') as f:
-    f.write(row)
+def write_manifest():
+  """pretrained/MANIFEST.md from every model's rounds.json: one table per kind of model."""
+  text = MANIFEST_HEADER
+  for kind, (title, columns, cells) in MANIFEST_TABLES.items():
+    rows = [(model, r) for model in MODELS if MODELS[model].kind == kind for r in history(model)]
+    if not rows:
+      continue
+    header = (*_COMMON, *columns, 'exported', 'sha256 (first 12)', 'command')
+    text += f'\n## {title}\n\n| ' + ' | '.join(header) + ' |\n|' + '---|' * len(header) + '\n'
+    for model, r in rows:
+      sha = ', '.join(v[:12] for v in r.get('sha256', {}).values()) or '-'
+      values = (r['finished'][:10], model, r['round'], r['init_from'], f"{r['round_steps']} / {r['total_steps']}",
+                f"{r['total_hours']:.2f}", *cells(r.get('shipped') or r['run'], r),
+                'yes' if r['exported'] else 'no', sha, f"`{r['command']}`")
+      text += '| ' + ' | '.join(values) + ' |\n'
+  (Path(_PRETRAINED.value) / 'MANIFEST.md').write_text(text)
 
 
 def main(argv):

@@ -20,6 +20,11 @@ class Method(abc.ABC):
   sr_network: str | None = None
   needs_reference = False  # upscale takes a photo of the same person besides the LR face (RefSR-VAE)
 
+  @property
+  def export_network(self):
+    """The network `jaxsr.export` writes by default: the super-resolver, or what the method is trained for."""
+    return self.sr_network
+
   def __init__(self, config):
     self.config = config
     # Computation dtype for every module; parameters and optimizer states stay float32.

@@ -29,6 +29,7 @@ class HighToLow(base.Method):
   """Networks: `h2l` (generator) and `d_lr` (LR discriminator). One step: D, then G on the same fake batch."""
 
   eval_columns = ('HR', 'H2L(HR)', 'real LR')
+  export_network = 'h2l'  # the degradation, for config.degradation='h2l' of another run
 
   def __init__(self, config):
     super().__init__(config)
