@@ -1,23 +1,65 @@
-"""TensorBoard event files (tensorboardX: no TensorFlow needed), the same scalars as JSON lines
+"""TensorBoard event files (tensorboard's protos and record format: no TensorFlow, no tensorboardX, whose import
+pulls in PyTorch where it is installed, 2-3 s of every start), the same scalars as JSON lines
 (metrics.jsonl: one object per logged step, for pandas and plain scripts; a resumed run appends, so steps
 redone after a crash appear again, the later line being the resumed run's) and PNG sample grids; process 0 only.
 
 None of these writes can stop a run: a full disk or a lost network mount makes a write fail with a warning (once
 per kind of file) and training goes on, while the checkpoint logic, which checks the free space before every
-save, decides what is kept. Events are written synchronously, here, because tensorboardX's writer thread dies on
-a write error and then blocks the training loop once its queue is full.
+save, decides what is kept. Events are written synchronously, here: an event-writer thread that dies on a write
+error (tensorboardX's) blocks the training loop once its queue is full.
 """
 import contextlib
+import io
 import json
+import socket
 import time
 from pathlib import Path
 
 import jax
 from absl import logging
 from PIL import Image
-from tensorboardX import summary as tb
-from tensorboardX.event_file_writer import EventsWriter
-from tensorboardX.proto import event_pb2
+from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
+from tensorboard.plugins.text import metadata as text_metadata
+from tensorboard.summary.writer.record_writer import RecordWriter
+
+
+class EventFile:
+  """`<prefix>.out.tfevents.<time>.<host>`: TFRecord-framed Event protos, the first one naming the format."""
+
+  def __init__(self, prefix):
+    self._records = RecordWriter(open(f'{prefix}.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}', 'ab'))
+    self.write_event(event_pb2.Event(wall_time=time.time(), file_version='brain.Event:2'))
+
+  def write_event(self, event):
+    self._records.write(event.SerializeToString())
+
+  def flush(self):
+    self._records.flush()
+
+  def close(self):
+    self._records.close()
+
+
+def scalar_value(name, value):
+  return summary_pb2.Summary.Value(tag=name, simple_value=value)
+
+
+def image_value(name, image):
+  """A uint8 HWC image, PNG-encoded."""
+  png = io.BytesIO()
+  Image.fromarray(image).save(png, format='PNG')
+  h, w, c = image.shape
+  return summary_pb2.Summary.Value(tag=name, image=summary_pb2.Summary.Image(
+      height=h, width=w, colorspace=c, encoded_image_string=png.getvalue()))
+
+
+def text_value(name, text):
+  """Markdown text for TensorBoard's text plugin."""
+  tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, string_val=[text.encode()],
+                                  tensor_shape=tensor_shape_pb2.TensorShapeProto(
+                                      dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=1)]))
+  return summary_pb2.Summary.Value(tag=name, metadata=text_metadata.create_summary_metadata(name, ''),
+                                   tensor=tensor)
 
 
 class Writer:
@@ -36,13 +78,13 @@ class Writer:
       self._jsonl = self._jsonl or (self.workdir / 'metrics.jsonl').open('a')
       self._jsonl.write(json.dumps({'step': step, **{k: float(v) for k, v in values.items()}}) + '\n')
       self._jsonl.flush()
-    self._event(step, [tb.scalar(name, float(value)) for name, value in values.items()])
+    self._event(step, [scalar_value(name, float(value)) for name, value in values.items()])
 
   def image(self, step, name, image):
     """Writes a uint8 HWC image to TensorBoard and to workdir/samples/<name>_<step>.png (whole or not at all)."""
     if not self._active:
       return
-    self._event(step, [tb.image(name, image, dataformats='HWC')])
+    self._event(step, [image_value(name, image)])
     path = self.workdir / 'samples' / f'{name}_{step:08d}.png'
     partial = path.with_name(f'.{path.name}.tmp')
     with self._guard('samples', cleanup=partial):
@@ -52,7 +94,7 @@ class Writer:
 
   def text(self, name, text):
     if self._active:
-      self._event(0, [tb.text(name, text)])
+      self._event(0, [text_value(name, text)])
 
   def close(self):
     for f in (self._events, self._jsonl):
@@ -62,9 +104,10 @@ class Writer:
 
   def _event(self, step, summaries):
     with self._guard('TensorBoard events'):
-      self._events = self._events or EventsWriter(str(self.workdir / 'events'))
-      for summary in summaries:
-        self._events.write_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
+      self._events = self._events or EventFile(self.workdir / 'events')
+      for value in summaries:
+        self._events.write_event(event_pb2.Event(wall_time=time.time(), step=step,
+                                                 summary=summary_pb2.Summary(value=[value])))
       self._events.flush()
 
   @contextlib.contextmanager

@@ -1,13 +1,20 @@
-"""The models shipped in pretrained/: each loads from the repository alone (its files match their recorded sha256),
-upscales, and beats PIL bicubic on the embedded procedural faces, which it never saw."""
+"""The models shipped in pretrained/: each loads from the repository alone (its files match their recorded sha256)
+and does its job on the embedded procedural faces, which it never saw: a super-resolver beats PIL bicubic on the
+LR faces it was trained on (bicubic, or the shipped H2L's), an H2L degrades a face into one that still resembles
+it."""
 from pathlib import Path
 
+import jax
+import ml_collections
+import numpy as np
 import pytest
 
-from jaxsr import evaluate, export, inference
+from jaxsr import evaluate, export, images, inference, metrics, resources, run_record
 
-PRETRAINED = Path(__file__).resolve().parents[1] / 'pretrained'
+REPO = Path(__file__).resolve().parents[1]
+PRETRAINED = REPO / 'pretrained'
 MODELS = sorted(p.name for p in PRETRAINED.iterdir() if export.is_export(p)) if PRETRAINED.is_dir() else []
+KIND = {name: run_record.read(PRETRAINED / name)['method'] for name in MODELS}
 
 
 def test_pretrained_holds_models_within_the_size_limits():
@@ -19,10 +26,29 @@ def test_pretrained_holds_models_within_the_size_limits():
     assert record['dtype'] == 'bfloat16' and name in (PRETRAINED / 'MANIFEST.md').read_text()
 
 
-@pytest.mark.parametrize('name', MODELS)
-def test_each_shipped_model_beats_bicubic_on_faces_it_never_saw(name, data_dir):
+def degradation(folder, size=64, scale=4):
+  """The shipped H2L export in `folder` as a LearnedDegradation (its files checked)."""
+  return resources.learned_degradation(ml_collections.ConfigDict(
+      {'h2l_workdir': str(folder), 'image_size': size, 'scale': scale, 'h2l_step': 0}))
+
+
+@pytest.mark.parametrize('name', [n for n in MODELS if KIND[n] != 'h2l'])
+def test_each_shipped_super_resolver_beats_bicubic_on_faces_it_never_saw(name, data_dir):
   model = inference.load(PRETRAINED / name)  # refuses a file whose sha256 differs from export.json
   data = evaluate.test_set(model.config.image_size, model.scale, dataset='procedural_faces/tiny', data_dir=data_dir,
                            limit=32)
+  if model.config.get('degradation') == resources.LEARNED:  # its inputs come from the H2L it was trained on
+    h2l = degradation(REPO / model.config.h2l_workdir, model.config.image_size, model.scale)
+    data['lr'] = images.to_uint8(h2l(images.to_float(data['hr']), jax.random.key(0)))
   bicubic, ours = evaluate.evaluate([model], ['bicubic'], data, model.scale)[0]
   assert ours['psnr'] > bicubic['psnr'] + 0.5 and ours['ssim'] > bicubic['ssim'], (ours, bicubic)
+
+
+@pytest.mark.parametrize('name', [n for n in MODELS if KIND[n] == 'h2l'])
+def test_each_shipped_degradation_keeps_the_face(name, data_dir):
+  hr = evaluate.test_set(64, 4, dataset='procedural_faces/tiny', data_dir=data_dir, limit=32)['hr']
+  lr = degradation(PRETRAINED / name)(images.to_float(hr), jax.random.key(0))
+  assert lr.shape == (32, 16, 16, 3) and np.isfinite(np.asarray(lr)).all()
+  own = metrics.psnr(lr, metrics.bicubic_resize(images.to_float(hr), 16))
+  others = metrics.psnr(lr, metrics.bicubic_resize(images.to_float(hr[::-1]), 16))
+  assert own > 18 and own > others + 3, (own, others)  # its own face, degraded; not just any face

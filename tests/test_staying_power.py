@@ -283,7 +283,7 @@ def test_a_full_disk_for_samples_and_logs_warns_once_and_training_goes_on(tiny_c
     Path(path).write_bytes(b'\x89PNG')
     no_space()
   monkeypatch.setattr(summary.Image.Image, 'save', half_written_png)
-  monkeypatch.setattr(summary.EventsWriter, 'write_event', no_space)
+  monkeypatch.setattr(summary.EventFile, "write_event", no_space)
   real_open = Path.open
   monkeypatch.setattr(Path, 'open', lambda self, *a, **k: no_space() if self.name == 'metrics.jsonl'
                       else real_open(self, *a, **k))

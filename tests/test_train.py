@@ -6,6 +6,7 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
+from tensorboard.backend.event_processing import event_accumulator
 
 from conftest import FAST_COMPILE, assert_same_training
 from jaxsr import checkpointing, train
@@ -80,7 +81,9 @@ def test_main_trains_writes_logs_and_resumes(data_dir, tmp_path):
   assert first.returncode == 0, first.stderr[-3000:]
   assert 'step 3: ' in first.stderr and 'h2l/loss=' in first.stderr
   assert (tmp_path / 'checkpoints' / '3').is_dir()
-  assert list(tmp_path.glob('events.out.tfevents.*'))
+  events = event_accumulator.EventAccumulator(str(tmp_path))  # what `tensorboard --logdir` reads
+  events.Reload()
+  assert [e.step for e in events.Scalars('h2l/loss')] == [1, 2, 3] and events.Tags()['images']
   assert (tmp_path / 'samples' / 'samples_00000003.png').is_file()
   assert (tmp_path / 'config.json').is_file()
 
