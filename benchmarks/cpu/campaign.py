@@ -18,7 +18,8 @@ A round, on this machine's 2 cores:
 4. exports it in bfloat16 to pretrained/<model>/ only when its held-out metric beats the shipped one (PSNR by
    --min_gain dB, SWD by --min_swd_gain), measures the export itself (the weights people download), and
 5. records the round in pretrained/<model>/rounds.json, the record the next round reads, and rewrites
-   pretrained/MANIFEST.md from every model's record; an exported round also redraws docs/<model>.png.
+   pretrained/MANIFEST.md from every model's record; an exported round of FIGURE_MODELS also redraws its block of
+   docs/results.png, README's figure (--figure redraws every block from the shipped exports).
 """
 import dataclasses
 import datetime
@@ -43,6 +44,7 @@ _PRETRAINED = flags.DEFINE_string('pretrained', str(REPO / 'pretrained'), 'Where
 _MIN_GAIN = flags.DEFINE_float('min_gain', 0.1, 'Export only when the held-out PSNR beats the shipped one by this.')
 _MIN_SWD_GAIN = flags.DEFINE_float('min_swd_gain', 0.02, 'Export only when the held-out SWD is below the shipped '
                                    "one by this fraction (models measured by SWD).")
+_FIGURE = flags.DEFINE_bool('figure', False, "Do not train: redraw docs/results.png from the shipped exports.")
 _STEPS = flags.DEFINE_integer('steps', None, 'A new round of exactly this many steps, --minutes not counted (an '
                               "ablation's are its model's).")
 
@@ -268,19 +270,50 @@ def measure_degradation(run, out, batch=100):
   return rows, len(hr), columns
 
 
-def figure(columns, path, zoom=2, pad=2):
-  """README's figure: one row per column of jaxsr.evaluate's grid (LR, bicubic, the models, HR where it exists),
-  its first 8 held-out faces side by side, every image shown at the largest size x `zoom` by pixel repetition."""
-  from PIL import Image
+FIGURE = REPO / 'docs' / 'results.png'
+FIGURE_MODELS = {  # README's one figure: a block of rows per model, under this title
+    'edsr_x4_celeba': 'Held-out CelebA faces, LR by PIL bicubic',
+    'edsr_x4_h2l': 'Held-out real WIDER LR faces (no HR exists)',
+}
+
+
+def figure(columns, path, title, zoom=2, pad=2, label_width=150):
+  """A model's block of README's figure: `title`, then one labelled row per column of jaxsr.evaluate's grid (LR,
+  bicubic, the models, HR where it exists), its first 8 faces side by side, every image at the largest size x
+  `zoom` by pixel repetition."""
+  from PIL import Image, ImageDraw
   from jaxsr import images
   size = max(v.shape[1] for v in columns.values()) * zoom
   rows = [images.to_uint8(v[:8]).repeat(size // v.shape[1], axis=1).repeat(size // v.shape[1], axis=2)
           for v in columns.values()]
-  out = np.full((len(rows) * (size + pad) + pad, 8 * (size + pad) + pad, 3), 255, np.uint8)
+  top = 20
+  out = np.full((top + len(rows) * (size + pad) + pad, label_width + 8 * (size + pad) + pad, 3), 255, np.uint8)
   for r, faces in enumerate(rows):
     for c, face in enumerate(faces):
-      out[pad + r * (size + pad):(r + 1) * (size + pad), pad + c * (size + pad):(c + 1) * (size + pad)] = face
-  Image.fromarray(out).save(path, optimize=True)
+      y, x = top + pad + r * (size + pad), label_width + pad + c * (size + pad)
+      out[y:y + size, x:x + size] = face
+  image = Image.fromarray(out)
+  draw = ImageDraw.Draw(image)
+  draw.text((pad, 4), title, fill=(0, 0, 0))
+  for r, name in enumerate(columns):
+    draw.text((pad, top + pad + r * (size + pad) + size // 2 - 6), name, fill=(0, 0, 0))
+  image.save(path)
+
+
+def compose_figure():
+  """docs/results.png: the blocks of FIGURE_MODELS that this machine has drawn (runs/campaign/<model>/figure.png),
+  one under the other."""
+  from PIL import Image
+  blocks = [Image.open(rounds_dir(m) / 'figure.png').convert('RGB') for m in FIGURE_MODELS
+            if (rounds_dir(m) / 'figure.png').is_file()]
+  if not blocks:
+    return
+  out = Image.new('RGB', (max(b.width for b in blocks), sum(b.height for b in blocks)), (255, 255, 255))
+  y = 0
+  for block in blocks:
+    out.paste(block, (0, y))
+    y += block.height
+  out.save(FIGURE, optimize=True)
 
 
 def export(run, model):
@@ -335,7 +368,9 @@ def finish(model, workdir, command, minutes_trained):
   if exported:
     files = export(workdir, model)
     shipped_rows, _, columns = measure(model, shipped(model), workdir / 'held_out_export')
-    figure(columns, REPO / 'docs' / f'{model}.png')
+    if model in FIGURE_MODELS:
+      figure(columns, rounds_dir(model) / 'figure.png', FIGURE_MODELS[model])
+      compose_figure()
     key = 'swd' if _by_swd(model) else 'psnr'
     record.update(shipped=_metrics(shipped_rows[1]), sha256=files, **{f'shipped_{key}': shipped_rows[1][key]})
   else:
@@ -426,6 +461,14 @@ def main(argv):
   if model not in MODELS:
     raise app.UsageError(f'--model: unknown {model!r} (known: {", ".join(MODELS)})')
   build_datasets()
+  if _FIGURE.value:
+    for name, title in FIGURE_MODELS.items():
+      if (shipped(name) / 'export.json').is_file():
+        rounds_dir(name).mkdir(parents=True, exist_ok=True)
+        figure(measure(name, shipped(name), rounds_dir(name) / 'figure_measure')[2], rounds_dir(name) / 'figure.png',
+               title)
+    compose_figure()
+    return
   if _FINISH.value:
     rounds = round_dirs(model)
     if not rounds or (rounds[-1] / 'result.json').is_file():
