@@ -77,6 +77,14 @@ def test_set(size, scale, hr_dir=None, lr_dir=None, dataset=None, data_dir=None,
     if reference_split:
       found = pipeline.reference_examples(source, count, pipeline.data_source(dataset, reference_split, data_dir))
       hr, guides = found['hr'], _resized(found['reference'], size)
+    elif degradation == pipeline.DATASET_LR:  # a paired dataset: its own LR faces
+      pipeline.check_features(source, ['image', 'lr'])
+      found = pipeline.first_examples(source, count, ['image', 'lr'])
+      if found['lr'].shape[1] * scale != size:
+        raise ValueError(f"--degradation=dataset: {dataset}'s LR faces are {found['lr'].shape[1]} px; the model "
+                         f'takes {size // scale} px')
+      return {'lr': found['lr'], 'hr': _resized(found['image'], size), 'reference': _resized(found['image'], size),
+              'names': [str(i) for i in range(len(found['lr']))]}
     else:
       hr = pipeline.first_examples(source, count, ['image'])['image']
     hr_faces = dict(enumerate(_resized(hr, size)))
@@ -264,7 +272,8 @@ def define_flags():
   cli.define_path('data_dir', None, 'tfds data dir for --dataset.')
   flags.DEFINE_integer('scale', None, "Upscaling factor (default: the runs'; 4 without runs).")
   flags.DEFINE_integer('image_size', None, "HR side (default: the runs'; 64 without runs).")
-  flags.DEFINE_string('degradation', 'bicubic', 'How LR inputs are made from HR faces.')
+  flags.DEFINE_string('degradation', 'bicubic', "How LR inputs are made from HR faces ('dataset': a paired_folder "
+                      "dataset's own LR faces).")
   flags.DEFINE_integer('limit', 0, 'Use at most this many faces (0: all).', lower_bound=0)
   flags.DEFINE_bool('partial_pairs', False, '--lr_dir with --hr_dir: evaluate the faces whose names match even when '
                     'others do not (they are named and refused by default).')

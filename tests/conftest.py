@@ -80,6 +80,30 @@ def photo_folder(tmp_path):
   return root
 
 
+@pytest.fixture
+def paired_folders(tmp_path):
+  """Twelve 96x96 HR photos under hr/ (two in a subfolder) with their 24x24 LR versions under lr/ (PNG and JPEG
+  names pair without suffix: 3.png with 3.bmp), plus one LR file without HR, one HR without LR, a pair 3x apart, an unreadable LR."""
+  import numpy as np
+  from PIL import Image
+  rng = np.random.default_rng(0)
+  hr_root, lr_root = tmp_path / 'hr', tmp_path / 'lr'
+  for root in (hr_root / 'sub', lr_root / 'sub'):
+    root.mkdir(parents=True)
+  names = [f'{i}' for i in range(10)] + ['sub/a', 'sub/b']
+  for name in names:
+    hr = Image.fromarray(rng.integers(0, 255, (96, 96, 3), np.uint8))
+    hr.save(hr_root / f'{name}.png')
+    hr.resize((24, 24), Image.BICUBIC).save(lr_root / f'{name}.png' if name != '3' else lr_root / '3.bmp')
+  Image.fromarray(rng.integers(0, 255, (24, 24, 3), np.uint8)).save(lr_root / 'lonely_lr.png')
+  Image.fromarray(rng.integers(0, 255, (96, 96, 3), np.uint8)).save(hr_root / 'lonely_hr.png')
+  Image.fromarray(rng.integers(0, 255, (96, 96, 3), np.uint8)).save(hr_root / 'thirds.png')
+  Image.fromarray(rng.integers(0, 255, (32, 32, 3), np.uint8)).save(lr_root / 'thirds.png')
+  Image.fromarray(rng.integers(0, 255, (96, 96, 3), np.uint8)).save(hr_root / 'broken.png')
+  (lr_root / 'broken.png').write_bytes(b'\x89PNG not really')
+  return hr_root, lr_root
+
+
 @pytest.fixture(scope='session')
 def identity_data(data_dir, tmp_path_factory):
   """`identity_folder/ids` in the test data dir: 6 procedural people, 4 train and 2 val photos each (64 px), the

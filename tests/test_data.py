@@ -177,3 +177,40 @@ def test_srez_jitter_moves_and_recolours_faces_within_its_bounds():
   assert augment.get('') is None
   with pytest.raises(ValueError, match="config.jitter: unknown 'heavy'"):
     augment.get('heavy')
+
+
+def test_paired_folder_pairs_by_name_and_counts_what_it_leaves_out(paired_folders, tmp_path):
+  hr_root, lr_root = paired_folders
+  config = builders.PairedFolderConfig(name='pairs', path=str(hr_root), lr_path=str(lr_root), test_fraction=0.25)
+  builder = pipeline.build_folder_dataset(builders.PairedFolder, config, str(tmp_path / 'tfds'))
+  sources = [pipeline.data_source('paired_folder/pairs', s, str(tmp_path / 'tfds')) for s in ('train', 'test')]
+  examples = [src[i] for src in sources for i in range(len(src))]
+  assert sorted(e['filename'].decode() for e in examples) == sorted(
+      [f'{i}.png' for i in range(10)] + ['sub/a.png', 'sub/b.png'])
+  for e in examples:  # each LR face is its own HR face's (64 px HR, 16 px LR: the same crop, both resized)
+    hr, lr = e['image'], e['lr']
+    assert hr.shape == (64, 64, 3) and lr.shape == (16, 16, 3)
+    own = np.abs(np.asarray(Image.fromarray(hr).resize((16, 16), Image.BICUBIC), float) - lr).mean()
+    assert own < 12, e['filename']
+  metadata = builder.info.metadata
+  assert metadata['unmatched'] == {'lr_only': {'count': 1, 'examples': ['lonely_lr']},
+                                   'hr_only': {'count': 1, 'examples': ['lonely_hr']}}
+  skipped = metadata['skipped']
+  assert sum(s['scale_mismatch'] for s in skipped.values()) == 1
+  assert sum(s['lr_unreadable'] for s in skipped.values()) == 1
+
+  # Training and evaluation take the dataset's own LR faces, flipped with their HR face.
+  stream = pipeline.paired(sources[0], 'image', pipeline.DATASET_LR, 4, seed=0, flip=True)
+  for i in range(6):
+    pair = stream[i]
+    lr = pair['lr']
+    assert any(np.array_equal(lr, e['lr']) or np.array_equal(lr, e['lr'][:, ::-1]) for e in examples)
+  fixed = pipeline.paired_examples(sources[1], 8, 'image', pipeline.DATASET_LR, 4)
+  np.testing.assert_array_equal(fixed['lr'], np.stack([sources[1][i]['lr'] for i in range(len(sources[1]))]))
+  with pytest.raises(ValueError, match='jitter'):
+    pipeline.DegradedPair('image', pipeline.DATASET_LR, 4, False, augment=lambda x, rng: x)
+
+  (lr_root / '0.jpg').write_bytes((lr_root / '0.png').read_bytes())
+  with pytest.raises(ValueError, match='0.jpg and 0.png differ only in their suffix|0.png and 0.jpg differ only'):
+    pipeline.build_folder_dataset(builders.PairedFolder, builders.PairedFolderConfig(
+        name='twice', path=str(hr_root), lr_path=str(lr_root)), str(tmp_path / 'tfds'))

@@ -115,3 +115,27 @@ def test_a_perceptual_term_without_vgg_weights_is_refused_by_every_method(tmp_pa
     config.vgg.weights = str(tmp_path / 'missing.npz')
     with pytest.raises(FileNotFoundError, match='config.vgg.weights'):
       resources.load(config)
+
+
+def test_a_paired_method_trains_and_is_evaluated_on_real_pairs(paired_folders, tmp_path):
+  """degradation='dataset': the LR inputs are a paired_folder dataset's own, in training and in evaluation."""
+  from jaxsr import evaluate
+  from jaxsr.data import builders
+  hr_root, lr_root = paired_folders
+  data_dir = str(tmp_path / 'tfds')
+  pipeline.build_folder_dataset(builders.PairedFolder, builders.PairedFolderConfig(
+      name='pairs', path=str(hr_root), lr_path=str(lr_root), test_fraction=0.25), data_dir)
+  config = tiny('espcn', data_dir, dataset='paired_folder/pairs', eval_dataset='paired_folder/pairs',
+                degradation='dataset', num_steps=2, batch_size=4, eval_size=2)
+  method = methods.create(config)
+  batch = pipeline.host_batches(method.train_data(data_dir), 4, 0, 1)[0]
+  source = pipeline.data_source('paired_folder/pairs', 'train', data_dir)
+  train_lr = {source[i]['lr'].tobytes() for i in range(len(source))}
+  assert all(lr.tobytes() in train_lr or lr[:, ::-1].tobytes() in train_lr for lr in batch['lr'])
+  state = train.train_and_evaluate(config, tmp_path / 'run', devices=jax.devices()[:1])
+  assert int(state.step) == 2
+  test = pipeline.data_source('paired_folder/pairs', 'test', data_dir)
+  data = evaluate.test_set(64, 4, dataset='paired_folder/pairs', data_dir=data_dir, degradation='dataset')
+  np.testing.assert_array_equal(data['lr'], np.stack([test[i]['lr'] for i in range(len(test))]))
+  with pytest.raises(KeyError, match="no feature \\['lr'\\]"):
+    evaluate.test_set(64, 4, dataset='procedural_faces/tiny', data_dir=config.data_dir, degradation='dataset')

@@ -51,4 +51,4 @@ def test_each_shipped_degradation_keeps_the_face(name, data_dir):
   assert lr.shape == (32, 16, 16, 3) and np.isfinite(np.asarray(lr)).all()
   own = metrics.psnr(lr, metrics.bicubic_resize(images.to_float(hr), 16))
   others = metrics.psnr(lr, metrics.bicubic_resize(images.to_float(hr[::-1]), 16))
-  assert own > 18 and own > others + 3, (own, others)  # its own face, degraded; not just any face
+  assert own > others + 3, (own, others)  # its own face, degraded (colour and blur changed), not just any face

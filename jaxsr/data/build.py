@@ -3,9 +3,11 @@
     python -m jaxsr.data.build face_folder --path=~/img_align_celeba --name=celeba --crop=25,50,128,128
     python -m jaxsr.data.build face_folder --path=~/faces --name=faces_lm --landmarks=mtcnn  # FSRNet priors
     python -m jaxsr.data.build lr_face_folder --path=~/wider_lr --name=wider
+    python -m jaxsr.data.build paired_folder --path=~/pairs/hr --lr_path=~/pairs/lr --name=pairs --scale=4
     python -m jaxsr.data.build procedural_faces            # the embedded set (training builds it on first use)
 
-Then train with e.g. --config.dataset=face_folder/celeba --config.lr_dataset=lr_face_folder/wider.
+Then train with e.g. --config.dataset=face_folder/celeba --config.lr_dataset=lr_face_folder/wider, or on real
+pairs with --config.dataset=paired_folder/pairs --config.eval_dataset=paired_folder/pairs --config.degradation=dataset.
 """
 from absl import app, flags, logging
 
@@ -24,6 +26,10 @@ _TEST_FRACTION = flags.DEFINE_float('test_fraction', None, 'Fraction of files he
 _OVERWRITE = flags.DEFINE_bool('overwrite', False, 'Rebuild a dataset of the same name built from another source.')
 _LANDMARKS = flags.DEFINE_string('landmarks', None, "face_folder: 'mtcnn' (detected by jaxsr's MTCNN) or a "
                                  "CelebA-style landmarks file; stores five landmarks per face.")
+_LR_PATH = cli.define_path('lr_path', None, 'paired_folder only: the folder of LR images, paired with --path by '
+                            'file path without suffix.')
+_SCALE = flags.DEFINE_integer('scale', None, 'paired_folder only: how many times smaller the LR images are '
+                              '(default 4).')
 _CONFIG = flags.DEFINE_string('config', None, 'procedural_faces only: builder config (default or tiny).')
 
 
@@ -49,8 +55,12 @@ def main(argv):
     if not _PATH.value or not _NAME.value:
       raise app.UsageError(f'{kind} needs --path and --name')
     cls = pipeline.FOLDERS[kind]
+    if (kind == 'paired_folder') != bool(_LR_PATH.value):
+      raise app.UsageError('--lr_path: paired_folder needs it, and only paired_folder takes it')
     overrides = {'image_size': _IMAGE_SIZE.value, 'crop': _CROP.value, 'min_size': _MIN_SIZE.value,
                  'max_size': _MAX_SIZE.value, 'test_fraction': _TEST_FRACTION.value, 'landmarks': _LANDMARKS.value}
+    if kind == 'paired_folder':
+      overrides.update(lr_path=_LR_PATH.value, scale=_SCALE.value)
     config = cls.BUILDER_CONFIG_CLS(name=_NAME.value, path=_PATH.value,
                                     **{k: v for k, v in overrides.items() if v is not None})
     builder = pipeline.build_folder_dataset(cls, config, data_dir, _OVERWRITE.value)

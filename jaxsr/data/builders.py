@@ -160,6 +160,8 @@ def source_record(config):
   folder or with other options is refused instead of silently reusing the old one."""
   record = {field: getattr(config, field) for field in SOURCE_FIELDS}
   record.update(path=str(Path(config.path).expanduser().resolve()), min_size=min_size(config))
+  if isinstance(config, PairedFolderConfig):
+    record.update(lr_path=str(Path(config.lr_path).expanduser().resolve()), scale=config.scale)
   if record['landmarks'] not in ('', 'mtcnn'):
     record['landmarks'] = str(Path(record['landmarks']).expanduser().resolve())
   return record
@@ -269,6 +271,14 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
     del name
     return {}
 
+  partner_skip_reasons = ()  # what _partner_fields may answer
+
+  def _partner_fields(self, path, size, box):
+    """Features read from a file paired with `path` (whose image has `size` and is cut to `box`), or the reason
+    (one of partner_skip_reasons) the example is left out."""
+    del path, size, box
+    return {}
+
   def _landmark_finder(self):
     """A function (relative path, image) -> (5, 2) landmarks or None, or None when the config asks for none."""
     source = self.builder_config.landmarks
@@ -287,7 +297,8 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
   def _generate_examples(self, root, files, split):
     c = self.builder_config
     find_landmarks = self._landmark_finder()
-    skipped = {'unreadable': 0, 'too_small': 0, 'too_large': 0, 'crop_outside': 0, 'no_landmarks': 0}
+    skipped = {'unreadable': 0, 'too_small': 0, 'too_large': 0, 'crop_outside': 0, 'no_landmarks': 0,
+               **{reason: 0 for reason in self.partner_skip_reasons}}
     for path in files:
       image = image_files.read_rgb(path)
       if reason := self._skip_reason(image):
@@ -295,7 +306,11 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
         continue
       name = str(path.relative_to(root))
       box = _crop_box(*image.size, c.crop)
-      example = {'filename': name, **self._fields_of(name)}
+      partner = self._partner_fields(path, image.size, box)
+      if isinstance(partner, str):
+        skipped[partner] += 1
+        continue
+      example = {'filename': name, **self._fields_of(name), **partner}
       if find_landmarks:
         landmarks = find_landmarks(name, image)
         if landmarks is None:
@@ -351,3 +366,79 @@ class IdentityFolder(FaceFolder):
     self.info.metadata.update(skipped={}, source=source_record(self.builder_config))
     files = {split: image_files.find(split, required=False, depth=1) for split in splits}
     return {split.name: self._generate_examples(split, found, split.name) for split, found in files.items() if found}
+
+
+@dataclasses.dataclass
+class PairedFolderConfig(FaceFolderConfig):
+  """HR faces under `path` and their LR versions under `lr_path`, `scale` times smaller."""
+  lr_path: str = ''
+  scale: int = 4
+
+
+def pair_key(path, root):
+  """What pairs an LR file with an HR file: the path under its folder without the suffix (a.png pairs a.jpg)."""
+  return str(Path(path).relative_to(root).with_suffix(''))
+
+
+def _by_pair_key(folder):
+  """{pair_key: file} of the images under `folder`; two files of one key (a.png, a.jpg) are refused."""
+  found = {}
+  for path in image_files.find(folder):
+    if (key := pair_key(path, folder)) in found:
+      raise ValueError(f'{folder}: {found[key].name} and {path.name} differ only in their suffix; each face must '
+                       'pair with one file. Rename or remove one')
+    found[key] = path
+  return found
+
+
+class PairedFolder(FaceFolder):
+  """Real LR/HR pairs (BasicSR's PairedImageDataset): `paired_folder/<name>`, features `image` (the HR face,
+  image_size) and `lr` (image_size // scale), paired by file path without suffix. Files without a partner are
+  counted and named (metadata `unmatched`, and the log), never dropped silently; a pair whose sizes are not
+  `scale` apart is skipped as `scale_mismatch`. The crop is the HR image's, carried to the LR image's pixels.
+  """
+  BUILDER_CONFIG_CLS = PairedFolderConfig
+  partner_skip_reasons = ('lr_unreadable', 'scale_mismatch')
+
+  def _features(self):
+    c = self.builder_config
+    return {**super()._features(), 'lr': image_feature(c.image_size // c.scale)}
+
+  def _split_generators(self, dl_manager):
+    del dl_manager
+    c = self.builder_config
+    root, lr_root = Path(c.path).expanduser(), Path(c.lr_path).expanduser()
+    for flag, folder in (('--path', root), ('--lr_path', lr_root)):
+      if not folder.is_dir():
+        raise FileNotFoundError(f'PairedFolder {flag}: {folder} is not a folder of images')
+    if c.scale < 2 or c.image_size % c.scale:
+      raise ValueError(f'--scale={c.scale}: must be at least 2 and divide --image_size={c.image_size}')
+    hr, lr = (_by_pair_key(folder) for folder in (root, lr_root))
+    unmatched = {'lr_only': sorted(set(lr) - set(hr)), 'hr_only': sorted(set(hr) - set(lr))}
+    shared = sorted(set(hr) & set(lr))
+    if not shared:
+      raise ValueError(f'{root} and {lr_root} share no file names (e.g. {sorted(hr)[:3]} and {sorted(lr)[:3]}); '
+                       'LR and HR files pair by their path without suffix')
+    if unmatched['lr_only'] or unmatched['hr_only']:
+      logging.warning('PairedFolder %s: %d pairs; %d LR files have no HR file (e.g. %s), %d HR files no LR file '
+                      '(e.g. %s): left out', c.name, len(shared), len(unmatched['lr_only']), unmatched['lr_only'][:3],
+                      len(unmatched['hr_only']), unmatched['hr_only'][:3])
+    self._lr_of = {hr[k]: lr[k] for k in shared}
+    train, test = split_files(root, [hr[k] for k in shared], c.test_fraction, self._usable)
+    self.info.metadata.update(skipped={}, source=source_record(c), unmatched={
+        k: {'count': len(v), 'examples': v[:5]} for k, v in unmatched.items()})
+    return {name: self._generate_examples(root, files, name) for name, files in (('train', train), ('test', test))
+            if files}
+
+  def _partner_fields(self, path, size, box):
+    c = self.builder_config
+    lr = image_files.read_rgb(self._lr_of[path])
+    if lr is None:
+      return 'lr_unreadable'
+    ratios = (size[0] / lr.size[0], size[1] / lr.size[1])
+    if any(abs(r - c.scale) > 0.02 * c.scale for r in ratios):
+      return 'scale_mismatch'
+    x, y, w, h = box
+    lr_box = (x / ratios[0], y / ratios[1], (x + w) / ratios[0], (y + h) / ratios[1])
+    side = c.image_size // c.scale
+    return {'lr': np.asarray(lr.resize((side, side), Image.BICUBIC, box=lr_box))}

@@ -72,7 +72,8 @@ DEGRADATIONS = {'bicubic': bicubic, 'area': area, 'bilinear': bilinear, 'blur_no
 
 def get(name):
   if name not in DEGRADATIONS:
-    raise ValueError(f"config.degradation: unknown '{name}'; known: {', '.join(DEGRADATIONS)}")
+    raise ValueError(f"config.degradation: unknown '{name}'; known: {', '.join(DEGRADATIONS)}, and for paired "
+                     "methods 'h2l' (a trained H2L's) and 'dataset' (a paired_folder dataset's own LR faces)")
   return DEGRADATIONS[name]
 
 

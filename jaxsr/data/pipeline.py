@@ -16,7 +16,8 @@ from jaxsr.data import builders, degradations
 
 EMBEDDED = {'procedural_faces': builders.ProceduralFaces, 'procedural_identities': builders.ProceduralIdentities}
 FOLDERS = {'face_folder': builders.FaceFolder, 'lr_face_folder': builders.LrFaceFolder,
-           'identity_folder': builders.IdentityFolder}
+           'identity_folder': builders.IdentityFolder, 'paired_folder': builders.PairedFolder}
+DATASET_LR = 'dataset'  # config.degradation of a paired dataset: its own LR faces (feature `lr`), none made
 
 
 def default_data_dir():
@@ -144,8 +145,12 @@ class DegradedPair(grain.transforms.RandomMap):
   def __init__(self, key, degradation, scale, flip, landmarks_key=None, carry=(), augment=None):
     if augment is not None and landmarks_key:
       raise ValueError('config.jitter: the augmentation moves the face, and its landmarks would not follow')
+    self.own_lr = degradation == DATASET_LR
+    if augment is not None and self.own_lr:
+      raise ValueError("config.jitter: the augmentation moves the HR face, and the dataset's own LR face would not "
+                       'follow; set config.jitter to empty')
     self.key, self.scale, self.flip, self.augment = key, scale, flip, augment
-    self.degrade = None if degradation is None else degradations.get(degradation)
+    self.degrade = None if degradation is None or self.own_lr else degradations.get(degradation)
     self.landmarks_key, self.carry = landmarks_key, carry
 
   def random_map(self, example, rng):
@@ -156,7 +161,9 @@ class DegradedPair(grain.transforms.RandomMap):
     if self.augment is not None:
       hr = self.augment(np.ascontiguousarray(hr), rng)
     pair = {'hr': np.ascontiguousarray(hr)}
-    if self.degrade is not None:
+    if self.own_lr:
+      pair['lr'] = np.ascontiguousarray(example['lr'][:, ::-1] if flipped else example['lr'])
+    elif self.degrade is not None:
       pair['lr'] = self.degrade(hr, rng, self.scale)
     if self.landmarks_key:
       landmarks = example[self.landmarks_key]
@@ -165,8 +172,10 @@ class DegradedPair(grain.transforms.RandomMap):
 
 
 def paired(source, key, degradation, scale, seed, flip=False, landmarks_key=None, augment=None):
-  """An endless stream of {'hr', 'lr'[, 'landmarks']} pairs made from feature `key`, reshuffled every epoch."""
-  check_features(source, [key, landmarks_key] if landmarks_key else [key])
+  """An endless stream of {'hr', 'lr'[, 'landmarks']} pairs made from feature `key` (or, with degradation
+  DATASET_LR, taken from a paired dataset), reshuffled every epoch."""
+  check_features(source, [key, *([landmarks_key] if landmarks_key else []), *(['lr'] if degradation == DATASET_LR
+                                                                               else [])])
   dataset = grain.MapDataset.source(source).shuffle(seed=seed).repeat()
   return dataset.random_map(DegradedPair(key, degradation, scale, flip, landmarks_key, augment=augment), seed=seed)
 
@@ -185,17 +194,21 @@ def paired_examples(source, count, key, degradation, scale, landmarks_key=None):
   Example i is degraded with numpy generator [i], so every run, method and tool sees the same LR inputs;
   'bicubic' is PIL's bicubic enlargement of 'lr', the baseline anyone can reproduce.
   """
-  keys = [key, landmarks_key] if landmarks_key else [key]
+  keys = [key, *([landmarks_key] if landmarks_key else []), *(['lr'] if degradation == DATASET_LR else [])]
   check_features(source, keys)
   examples = first_examples(source, count, keys)
   extra = {'landmarks': examples[landmarks_key]} if landmarks_key else {}
-  return {**degraded(examples[key], degradation, scale), **extra}
+  return {**degraded(examples[key], degradation, scale, examples.get('lr')), **extra}
 
 
-def degraded(hr, degradation, scale):
-  """Fixed {'hr', 'lr', 'bicubic'} of a batch of HR faces: LR i is made with numpy generator [i]."""
-  degrade = degradations.get(degradation)
-  lr = np.stack([degrade(image, np.random.default_rng([i]), scale) for i, image in enumerate(hr)])
+def degraded(hr, degradation, scale, own_lr=None):
+  """Fixed {'hr', 'lr', 'bicubic'} of a batch of HR faces: LR i is made with numpy generator [i] (or, with
+  degradation DATASET_LR, is `own_lr`, the dataset's)."""
+  if degradation == DATASET_LR:
+    lr = own_lr
+  else:
+    degrade = degradations.get(degradation)
+    lr = np.stack([degrade(image, np.random.default_rng([i]), scale) for i, image in enumerate(hr)])
   return {'hr': hr, 'lr': lr, 'bicubic': np.stack([degradations.upscale_bicubic(image, scale) for image in lr])}
 
 
