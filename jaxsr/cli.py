@@ -1,11 +1,13 @@
 """What jaxsr's command-line tools share: path flags that expand `~`, a log without the libraries' INFO chatter,
-and log lines that do not tear the progress bar."""
+log lines that do not tear the progress bar, and one line instead of a traceback for a user's mistake."""
 import logging as std_logging
 import os
 import sys
+import traceback
+from pathlib import Path
 
 import tqdm
-from absl import flags, logging
+from absl import app, flags, logging
 
 # The path flags defined below through define_path belong to the tool that calls it, so that its --help lists them.
 flags.disclaim_key_flags()
@@ -55,3 +57,40 @@ def setup_logging():
   if not any(isinstance(f, _QuietLibraries) for f in handler.filters):
     handler.addFilter(_QuietLibraries())
   handler.python_handler.stream = _AboveProgressBars()
+
+
+PACKAGE = Path(__file__).resolve().parent
+# What jaxsr raises itself when a path, a flag or a file is wrong; its message names the fix.
+USER_ERRORS = (ValueError, KeyError, OSError)
+
+
+def is_user_error(error):
+  """A refusal jaxsr raised itself (one of USER_ERRORS, from a line of jaxsr's code), not a bug: an error from
+  inside a library, or of another type, is shown with its traceback."""
+  if not isinstance(error, USER_ERRORS):
+    return False
+  frames = traceback.extract_tb(error.__traceback__)
+  return bool(frames) and Path(frames[-1].filename).resolve().is_relative_to(PACKAGE)
+
+
+def run(main, **kwargs):
+  """app.run(main) for jaxsr's tools: a user's mistake ends in one line, `<tool>: <message>`, and exit status 2;
+  anything else keeps its traceback. JAXSR_TRACEBACK=1 shows the traceback of both."""
+  def guarded(argv):
+    try:
+      return main(argv)
+    except Exception as error:  # noqa: BLE001 (re-raised unless it is a user error)
+      if os.environ.get('JAXSR_TRACEBACK') or not is_user_error(error):
+        raise
+      message = error.args[0] if isinstance(error, KeyError) and error.args else error
+      print(f'{_tool_name()}: {message}', file=sys.stderr)
+      sys.exit(2)
+  app.run(guarded, **kwargs)
+
+
+def _tool_name():
+  """'jaxsr.upscale' for `python -m jaxsr.upscale` (argv[0] is the module's file), else the script's name."""
+  script = Path(sys.argv[0]).resolve()
+  if script.is_relative_to(PACKAGE.parent):
+    return '.'.join(script.relative_to(PACKAGE.parent).with_suffix('').parts)
+  return script.name

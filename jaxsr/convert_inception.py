@@ -10,9 +10,9 @@ import re
 
 import jax
 import numpy as np
-from absl import app, flags
+from absl import flags
 
-from jaxsr import torch_state
+from jaxsr import cli, torch_state
 from jaxsr.models import inception
 
 FLAGS = flags.FLAGS
@@ -67,4 +67,4 @@ def main(argv):
 
 if __name__ == '__main__':
   define_flags()
-  app.run(main)
+  cli.run(main)

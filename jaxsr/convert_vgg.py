@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
-from jaxsr import torch_state
+from jaxsr import cli, torch_state
 from jaxsr.models import vgg
 
 # torchvision's vgg19().features: the Conv2d modules sit at these indices (ReLUs and pools in between).
@@ -89,4 +89,4 @@ def main(argv):
 
 if __name__ == '__main__':
   define_flags()
-  app.run(main)
+  cli.run(main)

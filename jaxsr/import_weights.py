@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
-from absl import app, flags, logging
+from absl import flags, logging
 
 from jaxsr import checkpointing, cli, config_base, methods, run_record, torch_state, train
 
@@ -138,4 +138,4 @@ def main(argv):
 
 if __name__ == '__main__':
   define_flags()
-  app.run(main)
+  cli.run(main)

@@ -68,7 +68,8 @@ def test_upscale_command_writes_every_face_under_an_expanded_home(srresnet_run, 
   assert 'orbax' not in first.stderr  # the checkpoint library's INFO lines are kept out
 
   again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
-  assert again.returncode != 0 and '3 outputs exist already' in again.stderr
+  assert again.returncode == 2 and again.stderr.splitlines()[-1].startswith('jaxsr.upscale: ')
+  assert '3 outputs exist already' in again.stderr and 'Traceback' not in again.stderr
   into_input = subprocess.run(command[:-1] + [f'--output={source}'], env=env, capture_output=True, text=True,
                               timeout=300, cwd=tmp_path)
   assert into_input.returncode != 0 and 'inside --input' in into_input.stderr
@@ -333,3 +334,18 @@ def test_help_lists_every_flag_of_the_tool(tool, flags):
                           timeout=120)
   listed = {line.split(':')[0].strip() for line in result.stdout.splitlines() if line.startswith('  --')}
   assert set(flags) <= listed, result.stdout[-2000:]
+
+
+def test_a_users_mistake_is_one_line_and_a_bug_keeps_its_traceback():
+  """cli.run tells jaxsr's own refusals (ValueError, KeyError, OSError raised by a line of jaxsr) from bugs."""
+  from jaxsr import cli, export
+
+  def caught(fn):
+    try:
+      fn()
+    except Exception as error:  # noqa: BLE001
+      return error
+  assert cli.is_user_error(caught(lambda: export.read_record('/nowhere')))  # FileNotFoundError, from jaxsr
+  assert cli.is_user_error(caught(lambda: export.write('/x', '{}', 0, 'g', {}, dtype='float8')))
+  assert not cli.is_user_error(caught(lambda: np.zeros(3).reshape(2)))  # raised inside numpy: a bug
+  assert not cli.is_user_error(caught(lambda: export.write(None, '{}', 0, 'g', {})))  # TypeError: a bug
