@@ -177,7 +177,7 @@ def evaluate(runs, baselines, data, scale, batch_size=50, features=None):
     sr, rate = run_model(model, data['lr'], batch_size, data.get('guides'))
     rows.append({'method': f'{model.run.name} ({model.config.method})', 'step': model.step, **measure(sr),
                  'parameters': model.parameters, 'images_per_second': rate})
-    columns[model.run.name] = images.to_float(sr[:8])
+    columns[f'{model.run.name}, step {model.step}'] = images.to_float(sr[:8])
   if data['hr'] is not None:
     columns['HR'] = images.to_float(data['hr'][:8])
   return rows, columns
@@ -226,7 +226,7 @@ def write(rows, columns, out, title, names=None):
   table = '\n'.join([f'### {title}\n', '| ' + ' | '.join(present) + ' |', '|' + '---|' * len(present),
                      *('| ' + ' | '.join(cell(r.get(c, ''), c) for c in present) + ' |' for r in rows)]) + '\n'
   (out / 'metrics.md').write_text(table)
-  grid = images.grid(columns)
+  grid = images.grid(columns, title=title)
   Image.fromarray(grid).save(out / 'grid.png')
   writer = summary.Writer(out)
   writer.text('metrics', table)

@@ -138,7 +138,8 @@ def _train(config, workdir, method, mesh, state, data, eval_batch):
       if step % config.eval_every == 0 or last:  # a fixed key: every grid of a run uses the same noise
         outputs, eval_scalars = jax.device_get(evaluate(state, eval_batch, jax.random.PRNGKey(config.seed)))
         writer.scalars(step, {f'eval/{k}': v for k, v in eval_scalars.items()})
-        writer.image(step, 'samples', images.grid({k: outputs[k] for k in method.eval_columns}))
+        writer.image(step, 'samples', images.grid({k: outputs[k] for k in method.eval_columns},
+                                                  title=f'{config.method}, step {step}'))
 
       if step % config.checkpoint_every == 0 or last or stopping:
         flush()

@@ -70,3 +70,22 @@ def test_lr_folder_pairs_by_name_or_is_scored_without_ground_truth(face_dirs):
   assert rows[0]['fid'] > 0 and np.isfinite(rows[0]['kid'])
   with pytest.raises(ValueError, match='unknown'):
     evaluate.evaluate([], ['lanczos'], unpaired, 4)
+
+
+def test_grids_name_their_columns_or_rows_under_a_title():
+  from jaxsr import images
+  colour = lambda value, size: np.full((3, size, size, 3), value, np.float32)  # noqa: E731
+  columns = {'LR': colour(-1.0, 16), 'a long method name, step 1200': colour(1.0, 64)}
+  by_column = images.grid(columns, title='step 1200')
+  header = by_column.shape[0] - 3 * 66 - 2
+  assert header >= 12 + 2 * 12  # the title line, and the long name wrapped to fit its 64 px column
+  assert by_column.shape[1] == 2 * 66 + 2
+  assert (by_column[:header] < 128).any()  # text
+  np.testing.assert_array_equal(by_column[header + 2:header + 66, 2:66], 0)  # the LR column, enlarged 4x
+  np.testing.assert_array_equal(by_column[header + 2:header + 66, 68:132], 255)
+  by_row = images.grid(columns, title='faces', by_row=True)
+  label = by_row.shape[1] - 3 * 66 - 2
+  assert label > 64 and by_row.shape[0] == 12 + 2 * 66 + 2
+  np.testing.assert_array_equal(by_row[12 + 2:12 + 66, label + 2:label + 66], 0)  # row 1: LR
+  np.testing.assert_array_equal(by_row[12 + 68:12 + 132, label + 2:label + 66], 255)
+  assert (by_row[:, :label] < 128).any()

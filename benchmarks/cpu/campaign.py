@@ -277,27 +277,14 @@ FIGURE_MODELS = {  # README's one figure: a block of rows per model, under this 
 }
 
 
-def figure(columns, path, title, zoom=2, pad=2, label_width=150):
-  """A model's block of README's figure: `title`, then one labelled row per column of jaxsr.evaluate's grid (LR,
-  bicubic, the models, HR where it exists), its first 8 faces side by side, every image at the largest size x
-  `zoom` by pixel repetition."""
-  from PIL import Image, ImageDraw
+def figure(columns, path, title, zoom=2):
+  """A model's block of README's figure: `title`, then a labelled row per column of jaxsr.evaluate's grid (LR,
+  bicubic, the models, HR where it exists), its first 8 faces side by side, all enlarged `zoom` times by pixel
+  repetition."""
+  from PIL import Image
   from jaxsr import images
-  size = max(v.shape[1] for v in columns.values()) * zoom
-  rows = [images.to_uint8(v[:8]).repeat(size // v.shape[1], axis=1).repeat(size // v.shape[1], axis=2)
-          for v in columns.values()]
-  top = 20
-  out = np.full((top + len(rows) * (size + pad) + pad, label_width + 8 * (size + pad) + pad, 3), 255, np.uint8)
-  for r, faces in enumerate(rows):
-    for c, face in enumerate(faces):
-      y, x = top + pad + r * (size + pad), label_width + pad + c * (size + pad)
-      out[y:y + size, x:x + size] = face
-  image = Image.fromarray(out)
-  draw = ImageDraw.Draw(image)
-  draw.text((pad, 4), title, fill=(0, 0, 0))
-  for r, name in enumerate(columns):
-    draw.text((pad, top + pad + r * (size + pad) + size // 2 - 6), name, fill=(0, 0, 0))
-  image.save(path)
+  block = images.grid(columns, rows=8, title=title, by_row=True)
+  Image.fromarray(block.repeat(zoom, axis=0).repeat(zoom, axis=1)).save(path)
 
 
 def compose_figure():
