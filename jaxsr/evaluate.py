@@ -13,14 +13,15 @@ the same name are pairs as they are, and when no name matches, the HR faces are 
 A run that super-resolves with a reference photo (RefSR-VAE) gets, for each face, another photo of the same person
 from the --reference_split of an identity dataset (--dataset=identity_folder/<name>), the same for every run.
 
-per_face.csv has one row per face and method (PSNR, SSIM, LR consistency), to find the faces a method fails on.
+per_face.csv has one row per face and method (PSNR, SSIM, LPIPS, LR consistency), to find the faces a method fails
+on.
 
 Rows: every run, and --baseline `bicubic`: PIL 10+ Image.resize((scale w, scale h), Image.BICUBIC) of each uint8
 LR face (Keys a = -0.5), no crop, so anyone with PIL gets the same numbers from the same folders.
 Columns: PSNR and SSIM on RGB and on Y (BT.601, a border of `scale` px cropped), LR consistency (PSNR of the
 bicubic downscale of the output against the input), SWD (x 1e3) between the outputs and the HR set, with
---inception_weights FID and KID to the HR set (jaxsr/fid.py), parameters, and inference images/s (after
-compilation).
+--inception_weights FID and KID to the HR set (jaxsr/fid.py), with --lpips LPIPS to each HR face (Zhang et al.,
+CVPR 2018; jaxsr/models/lpips.py, lower is closer), parameters, and inference images/s (after compilation).
 """
 import collections
 import csv
@@ -34,10 +35,12 @@ from PIL import Image
 
 from jaxsr import cli, fid, images, inference, metrics, summary
 from jaxsr.data import degradations, image_files, pipeline
+from jaxsr.models import lpips
 
 FLAGS = flags.FLAGS
 PAIRED = ('psnr', 'ssim', 'psnr_y', 'ssim_y')
-COLUMNS = ('method', 'step', *PAIRED, 'lr_consistency', 'swd', 'fid', 'kid', 'parameters', 'images_per_second')
+COLUMNS = ('method', 'step', *PAIRED, 'lpips', 'lr_consistency', 'swd', 'fid', 'kid', 'parameters',
+           'images_per_second')
 
 
 def read_folder(folder, size):
@@ -123,14 +126,16 @@ def _resized(faces, size):
   return np.stack([np.asarray(Image.fromarray(x).resize((size, size), Image.BICUBIC)) for x in faces])
 
 
-def score(sr, lr, hr, reference, scale, features=None, reference_features=None):
+def score(sr, lr, hr, reference, scale, features=None, reference_features=None, lpips_distance=None):
   """The metric columns for one method's uint8 outputs, and under 'per_face' each face's own values of the
-  per-face columns (PSNR, SSIM, LR consistency); FID and KID to the reference set when `features` (an
-  InceptionFeatures) is given."""
+  per-face columns (PSNR, SSIM, LPIPS, LR consistency); FID and KID to the reference set when `features` (an
+  InceptionFeatures) is given, LPIPS to the HR faces with `lpips_distance` (a jaxsr.models.lpips.Distance)."""
   f = images.to_float
   faces = {'lr_consistency': metrics.per_image(metrics.lr_consistency, f(sr), f(lr))}
   if hr is not None:
     faces.update(metrics.per_image(lambda x, y: metrics.fidelity(x, y, scale), f(sr), f(hr)))
+    if lpips_distance is not None:
+      faces['lpips'] = lpips_distance(sr, hr)
   faces = {k: np.asarray(v) for k, v in faces.items()}
   row = {k: float(v.mean()) for k, v in faces.items()}  # each metric is a mean over faces
   row['per_face'] = faces
@@ -160,13 +165,13 @@ def run_model(model, lr, batch_size, guides=None):
   return np.concatenate([first, *rest]), timed / (time.perf_counter() - start)
 
 
-def evaluate(runs, baselines, data, scale, batch_size=50, features=None):
+def evaluate(runs, baselines, data, scale, batch_size=50, features=None, lpips_distance=None):
   """Rows of COLUMNS for every baseline and run, and the grid's columns. `features`: an InceptionFeatures, for
-  FID and KID."""
+  FID and KID; `lpips_distance`: a jaxsr.models.lpips.Distance."""
   rows, columns = [], {'LR': images.to_float(data['lr'][:8])}
   reference_features = features(data['reference']) if features and data['reference'] is not None else None
   measure = lambda sr: score(sr, data['lr'], data['hr'], data['reference'], scale, features,  # noqa: E731
-                             reference_features)
+                             reference_features, lpips_distance)
   for name in baselines:
     if name != 'bicubic':
       raise ValueError(f"--baseline: unknown '{name}' (known: bicubic)")
@@ -217,7 +222,7 @@ def write(rows, columns, out, title, names=None):
       return ''
     if column in ('psnr', 'psnr_y', 'lr_consistency', 'swd', 'fid'):
       return f'{value:.2f}'
-    if column in ('ssim', 'ssim_y', 'kid'):
+    if column in ('ssim', 'ssim_y', 'lpips', 'kid'):
       return f'{value:.4f}'
     if column == 'images_per_second':
       return f'{value:.0f}'
@@ -279,6 +284,7 @@ def define_flags():
                     'others do not (they are named and refused by default).')
   cli.define_path('out', None, 'Output folder.')
   cli.define_path('inception_weights', None, 'An .npz from jaxsr.convert_inception: adds FID and KID.')
+  cli.define_path('lpips', None, 'An .npz from jaxsr.convert_lpips: adds LPIPS to the HR faces.')
 
 
 def main(argv):
@@ -296,7 +302,10 @@ def main(argv):
   source = FLAGS.dataset or ' + '.join(filter(None, (FLAGS.lr_dir, FLAGS.hr_dir)))
   kind = 'paired' if data['hr'] is not None else 'real LR, no ground truth'
   features = fid.InceptionFeatures(FLAGS.inception_weights) if FLAGS.inception_weights else None
-  rows, columns = evaluate(runs, FLAGS.baseline, data, scale, features=features)
+  distance = lpips.Distance(FLAGS.lpips) if FLAGS.lpips else None
+  if distance is not None and data['hr'] is None:
+    raise ValueError('--lpips compares each output with its HR face; these real LR faces have none')
+  rows, columns = evaluate(runs, FLAGS.baseline, data, scale, features=features, lpips_distance=distance)
   title = (f'{source}: {len(data["lr"])} faces, x{scale} ({kind}; {jax.device_count()} x '
            f'{jax.devices()[0].device_kind}, jax {jax.__version__})')
   print(write(rows, columns, FLAGS.out, title, data['names']))
