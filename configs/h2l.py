@@ -4,8 +4,8 @@
     python -m jaxsr.main --config=configs/h2l.py:yoon --workdir=runs/h2l_yoon   # yoon28's re-implementation
     python -m jaxsr.main --config=configs/h2l.py:tiny --workdir=runs/h2l_tiny   # seconds, for trying things
 
---config.generator.architecture picks another generator of the authors' H2L.py: gen_h2l_2 or gen_h2l_cgan (with
---config.z_dim=64 or 8), gen_h2l_0424_32 (x2: --config.scale=2 --config.z_dim=64).
+--config.generator.architecture picks another generator of the authors' H2L.py: gen_h2l_2, gen_h2l or gen_h2l_cgan
+(with --config.z_dim=64, 64 or 8), gen_h2l_0424_32 (x2: --config.scale=2 --config.z_dim=64).
 
 HR faces come from `dataset` (feature `hr_feature`), unpaired real LR faces from `lr_dataset` (`lr_feature`).
 By default both come from the embedded procedural faces: HR faces, and the hidden degradation of other faces.

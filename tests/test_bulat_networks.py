@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from jaxsr.models.discriminators import SNGANDiscriminator
-from jaxsr.models.h2l import BULAT_GENERATORS, BulatHighToLowGenerator
+from jaxsr.models.h2l import BULAT_GENERATORS, BulatGenH2L, BulatHighToLowGenerator
 
 # (variant, z_dim, parameters at nf = 64: counted from H2L.py's layers)
 GENERATORS = [('gen_h2l_0424', 64 * 64, 1_336_518), ('gen_h2l_0424_32', 64, 1_418_051), ('gen_h2l_2', 64, 1_121_603),
@@ -28,6 +28,15 @@ def test_each_generator_of_the_authors_file_has_its_size_and_scale(variant, z_di
   assert count(variables) == parameters
   assert out.shape == (2, 64 // BulatHighToLowGenerator.scale(variant), 64 // BulatHighToLowGenerator.scale(variant), 3)
   assert float(jnp.abs(out).max()) < 1.0
+
+
+def test_the_files_first_generator_keeps_every_block_at_full_size():
+  g = BulatGenH2L()
+  hr = jax.random.uniform(jax.random.key(0), (2, 64, 64, 3), minval=-1, maxval=1)
+  out, variables = jax.jit(g.init_with_output, static_argnames='train')(jax.random.key(1), hr, jnp.zeros((2, 64)),
+                                                                      train=False)
+  assert out.shape == (2, 16, 16, 3) and count(variables) == 1_529_987  # counted from Gen_h2l(add_n=True)
+  assert len([k for k in variables['params'] if k.startswith('conv2_1_')]) == 12
 
 
 def test_the_default_generator_learns_how_much_noise_to_add():
@@ -102,6 +111,32 @@ def torch_modules():
         x = F.relu(F.pixel_shuffle(up(x), 2))
       return torch.tanh(self.conv4(x))
 
+  class GenH2L(nn.Module):  # Gen_h2l(add_n=True)
+    def __init__(self, nf, z_dim=64, size=64):
+      super().__init__()
+      self.linear, self.conv1 = nn.Linear(z_dim, size * size), nn.Conv2d(4, nf, 3, 1, 1)
+      for stage, blocks in ((2, 12), (3, 3)):
+        for part in ('conv{}_1', 'conv{}_2', 'bn{}_1', 'bn{}_2'):
+          layer = (lambda: nn.Conv2d(nf, nf, 3, 1, 1)) if part.startswith('conv') else (lambda: nn.BatchNorm2d(nf))
+          setattr(self, part.format(stage), nn.ModuleList([layer() for _ in range(blocks)]))
+      self.bn3, self.conv3 = nn.BatchNorm2d(nf), nn.Conv2d(nf, nf, 3, 2, 1)
+      self.bn4, self.conv4 = nn.BatchNorm2d(nf), nn.Conv2d(nf, nf, 3, 2, 1)
+      self.conv4_1 = nn.ModuleList([nn.Conv2d(nf, nf, 3, 1, 1) for _ in range(2)])
+      self.conv5 = nn.Conv2d(nf, 3, 3, 1, 1)
+
+    def forward(self, x, z):
+      n, _, h, w = x.shape
+      out = F.relu(self.conv1(torch.cat([x, self.linear(z).view(n, 1, h, w)], 1)))
+      for stage, blocks in ((2, 12), (3, 3)):
+        for i in range(blocks):
+          c1, c2 = getattr(self, f'conv{stage}_1')[i], getattr(self, f'conv{stage}_2')[i]
+          b1, b2 = getattr(self, f'bn{stage}_1')[i], getattr(self, f'bn{stage}_2')[i]
+          out = out + b2(c2(F.relu(b1(c1(out)))))
+        out = getattr(self, f'conv{stage + 1}')(F.relu(getattr(self, f'bn{stage + 1}')(out)))
+      for conv in self.conv4_1:
+        out = out + F.relu(conv(out))
+      return torch.tanh(self.conv5(out))
+
   def sn(layer, gain=1.0):
     """Xavier-uniform kernel, then spectral norm: one power iteration per training forward."""
     nn.init.xavier_uniform_(layer.weight, gain)
@@ -132,15 +167,16 @@ def torch_modules():
     def forward(self, x):
       return self.fc(F.relu(self.model(x)).mean(dim=(2, 3)))[:, 0]
 
-  return torch, Generator, Discriminator
+  return torch, Generator, Discriminator, GenH2L
 
 
 def flax_name(path, spectral=False):
-  """The state-dict key of a flax variable path: main_0/conv1/conv/kernel -> main.0.conv1.weight; with `spectral`
+  """The state-dict key of a flax variable path: main_0/conv1/conv/kernel -> main.0.conv1.weight (conv2_1_3 ->
+  conv2_1.3, a ModuleList's); with `spectral`
   (torch.nn.utils.spectral_norm's names) kernels -> weight_orig, u -> weight_u."""
   parts = [str(getattr(k, 'key', k)) for k in path][1:]
   leaf = parts.pop()
-  parts = [p.replace('_', '.') if p.rsplit('_', 1)[-1].isdigit() else p for p in parts if p != 'conv']
+  parts = ['.'.join(p.rsplit('_', 1)) if p.rsplit('_', 1)[-1].isdigit() else p for p in parts if p != 'conv']
   leaf = {'kernel': 'weight_orig' if spectral else 'weight', 'scale': 'weight', 'mean': 'running_mean',
           'var': 'running_var', 'u': 'weight_u'}.get(leaf, leaf)
   return '.'.join([*parts, leaf])
@@ -160,7 +196,7 @@ def load_torch_into(variables, state_dict, spectral=False):
 
 @pytest.mark.parametrize('variant, z_dim, _', GENERATORS)
 def test_generators_equal_pytorch_on_the_same_weights(variant, z_dim, _):
-  torch, Generator, _ = torch_modules()
+  torch, Generator, *_ = torch_modules()
   torch.manual_seed(0)
   peer = Generator(variant, 16, z_dim)
   for m in peer.modules():  # running statistics other than PyTorch's (0, 1) start, so eval mode means something
@@ -184,9 +220,31 @@ def test_generators_equal_pytorch_on_the_same_weights(variant, z_dim, _):
     np.testing.assert_allclose(np.asarray(got), want.transpose(0, 2, 3, 1), atol=2e-5)  # 20 float32 convs
 
 
+def test_the_files_first_generator_equals_pytorch_on_the_same_weights():
+  torch, *_, GenH2L = torch_modules()
+  torch.manual_seed(0)
+  peer = GenH2L(8)
+  for m in peer.modules():
+    if isinstance(m, torch.nn.BatchNorm2d):
+      m.running_mean.uniform_(-0.5, 0.5)
+      m.running_var.uniform_(0.5, 2.0)
+  g = BulatGenH2L(features=8)
+  rng = np.random.default_rng(0)
+  hr, z = rng.uniform(-1, 1, (2, 64, 64, 3)).astype(np.float32), rng.normal(size=(2, 64)).astype(np.float32)
+  variables = g.init(jax.random.key(0), hr, z, train=False)
+  assert count(variables) == sum(p.numel() for p in peer.parameters())
+  variables = load_torch_into(variables, peer.state_dict())
+  for train in (False, True):
+    peer.train(train)
+    want = peer(torch.from_numpy(hr.transpose(0, 3, 1, 2)), torch.from_numpy(z)).detach().numpy()
+    got = g.apply(variables, hr, z, train=train, mutable=['batch_stats'])[0] if train else g.apply(
+        variables, hr, z, train=False)
+    np.testing.assert_allclose(np.asarray(got), want.transpose(0, 2, 3, 1), atol=5e-5)  # 37 float32 convs
+
+
 @pytest.mark.parametrize('strides, size', [((2, 2, 2, 2, 1), 64), ((2, 2, 1, 1, 1), 16)])
 def test_discriminators_equal_pytorch_and_update_the_same_power_iteration(strides, size):
-  torch, _, Discriminator = torch_modules()
+  torch, _, Discriminator, _ = torch_modules()
   torch.manual_seed(0)
   peer = Discriminator(strides, 16)
   d = SNGANDiscriminator(strides, features=16)
@@ -202,7 +260,7 @@ def test_discriminators_equal_pytorch_and_update_the_same_power_iteration(stride
 def test_initialisation_matches_pytorch_statistics():
   """Kernels and biases drawn as PyTorch draws them: per layer, the same bound (kaiming_uniform(a=sqrt(5)) or
   Xavier) and so the same standard deviation within sampling error."""
-  torch, Generator, Discriminator = torch_modules()
+  torch, Generator, Discriminator, _ = torch_modules()
   torch.manual_seed(0)
   for flax_module, peer, inputs, spectral in (
       (BulatHighToLowGenerator('gen_h2l_2'), Generator('gen_h2l_2', 64, 64),

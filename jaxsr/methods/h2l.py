@@ -13,7 +13,7 @@ from jaxsr import images, losses, metrics, optim
 from jaxsr.data import pipeline
 from jaxsr.methods import base, gan
 from jaxsr.models import layers
-from jaxsr.models.h2l import BULAT_GENERATORS, BulatHighToLowGenerator, HighToLowGenerator
+from jaxsr.models.h2l import BULAT_GENERATORS, BulatGenH2L, BulatHighToLowGenerator, HighToLowGenerator
 from jaxsr.train_state import Network
 
 
@@ -41,6 +41,10 @@ class HighToLow(base.Method):
     """The authors' generator g.architecture names (BULAT_GENERATORS), or yoon28's ('yoon28', what runs recorded
     before the field have)."""
     architecture = g.get('architecture', 'yoon28')
+    if architecture == 'gen_h2l':
+      if scale != 4:
+        raise ValueError(f'config.generator.architecture: gen_h2l degrades by x4, not config.scale={scale}')
+      return BulatGenH2L(g.features, self.dtype)
     if architecture in BULAT_GENERATORS:
       if BulatHighToLowGenerator.scale(architecture) != scale:
         raise ValueError(f'config.generator.architecture: {architecture} degrades by x'
@@ -48,7 +52,7 @@ class HighToLow(base.Method):
       return BulatHighToLowGenerator(architecture, g.features, self.dtype)
     if architecture != 'yoon28':
       raise ValueError(f"config.generator.architecture: unknown '{architecture}' (known: "
-                       f"{', '.join([*BULAT_GENERATORS, 'yoon28'])})")
+                       f"{', '.join([*BULAT_GENERATORS, 'gen_h2l', 'yoon28'])})")
     downsamples = len(g.widths) // 2
     if 2 ** (downsamples - len(g.up_widths)) != scale:
       raise ValueError(f'config.generator: {len(g.widths)} widths halve the size {downsamples} times and '

@@ -50,7 +50,8 @@ class HighToLowGenerator(nn.Module):
 
 # The generators of the authors' H2L.py that share one layout, as (stem stride, stride-2 stages, residual blocks
 # before each pixel shuffle, noise input). The default is Gen_h2l_0424, the file's x4 generator marked '#!!!!' and
-# dated latest, with StyleGAN-like noise; Gen_h2l_0424_32 is its x2 (64 -> 32) sibling.
+# dated latest, with StyleGAN-like noise; Gen_h2l_0424_32 is its x2 (64 -> 32) sibling. The file's first
+# generator, Gen_h2l, has a layout of its own: BulatGenH2L ('gen_h2l').
 BULAT_GENERATORS = {
     'gen_h2l_0424': (1, 4, 2, 'scaled'),
     'gen_h2l_0424_32': (1, 3, 2, 'linear'),
@@ -113,3 +114,35 @@ class BulatHighToLowGenerator(nn.Module):
     """How many times smaller the output is than the input."""
     stem_stride, down, _, _ = BULAT_GENERATORS[variant]
     return stem_stride * 2 ** down // 4
+
+
+class BulatGenH2L(nn.Module):
+  """HR (N, 64, 64, 3) in [-1, 1] and z (N, 64) -> LR (N, 16, 16, 3): `Gen_h2l` of the authors' H2L.py (jingyang2017/
+  Face-and-Image-super-resolution), the file's first generator, with `add_n` (z -> Linear -> a 4th input channel):
+  conv3x3 nf + ReLU; 12 post-activation blocks at full size; BN, ReLU, conv stride 2; 3 blocks; BN, ReLU, conv
+  stride 2; 2 residual blocks of conv3x3 + ReLU (no BN); conv3x3 3, tanh. Module names are the state dict's
+  (conv2_1_<i> for conv2_1.<i>). Its 24 convolutions at 64x64 make it the costliest of the file's generators
+  (about 12x Gen_h2l_2's operations).
+  """
+  features: int = 64
+  dtype: layers.Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, hr, z, train):
+    n, h, w, _ = hr.shape
+    conv = lambda name, stride=1: layers.TorchConv(self.features, 3, dtype=self.dtype, stride=stride,  # noqa: E731
+                                                   name=name)
+    bn = lambda name: layers.batch_norm(train, self.dtype, name=name)  # noqa: E731
+    noise = nn.Dense(h * w, dtype=self.dtype, kernel_init=layers.torch_kernel_init,
+                     bias_init=layers.torch_uniform_bias(z.shape[-1]), name='linear')(z)
+    x = jnp.concatenate([hr, noise.reshape(n, h, w, 1).astype(hr.dtype)], -1)
+    x = nn.relu(conv('conv1')(x))
+    for stage, blocks in ((2, 12), (3, 3)):
+      for i in range(blocks):
+        y = nn.relu(bn(f'bn{stage}_1_{i}')(conv(f'conv{stage}_1_{i}')(x)))
+        x = x + bn(f'bn{stage}_2_{i}')(conv(f'conv{stage}_2_{i}')(y))
+      x = conv(f'conv{stage + 1}', 2)(nn.relu(bn(f'bn{stage + 1}')(x)))
+    for i in range(2):
+      x = x + nn.relu(conv(f'conv4_1_{i}')(x))
+    out = layers.TorchConv(3, 3, dtype=self.dtype, name='conv5')(x)
+    return jnp.tanh(out.astype(jnp.float32))
