@@ -82,8 +82,9 @@ def photo_folder(tmp_path):
 
 @pytest.fixture
 def paired_folders(tmp_path):
-  """Twelve 96x96 HR photos under hr/ (two in a subfolder) with their 24x24 LR versions under lr/ (PNG and JPEG
-  names pair without suffix: 3.png with 3.bmp), plus one LR file without HR, one HR without LR, a pair 3x apart, an unreadable LR."""
+  """Twelve 96x96 HR photos under hr/ (two in a subfolder) with their 24x24 LR versions under lr/ (names pair
+  without suffix: 3.png with 3.bmp), plus one LR file without HR, one HR without LR, a pair 3x apart, and an
+  unreadable LR file."""
   import numpy as np
   from PIL import Image
   rng = np.random.default_rng(0)

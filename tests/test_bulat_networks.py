@@ -306,3 +306,28 @@ def test_configs_train_the_authors_networks_and_runs_recorded_before_keep_yoon28
   bad.generator.architecture = 'gen_h2l_0424_32'  # a x2 generator under a x4 config
   with pytest.raises(ValueError, match='config.generator.architecture: gen_h2l_0424_32 degrades by x2'):
     methods.create(bad)
+
+
+def test_yoon28s_networks_start_as_pytorch_draws_them():
+  """yoon_model.py keeps PyTorch's defaults: kernels and biases uniform(+-1/sqrt(fan_in)) (kaiming_uniform(a=sqrt(5))
+  for kernels), so std 1/sqrt(3 fan_in); spectral-norm layers store W / sigma(W) (flax's nn.SpectralNorm), so only
+  their biases keep PyTorch's scale."""
+  from jaxsr.models.discriminators import SNResNetDiscriminator
+  from jaxsr.models.h2l import HighToLowGenerator
+  params = HighToLowGenerator().init(jax.random.key(0), jnp.zeros((1, 64, 64, 3)), jnp.zeros((1, 64)),
+                                     train=False)['params']
+  checked = 0
+  for path, value in jax.tree_util.tree_leaves_with_path(params):
+    if getattr(path[-1], 'key', '') != 'kernel' or value.size < 4096:
+      continue
+    fan_in = int(np.prod(value.shape[:-1]))
+    bound = 1 / np.sqrt(fan_in)
+    assert np.abs(value).max() <= bound * 1.0001, path
+    assert np.std(value) == pytest.approx(bound / np.sqrt(3), rel=0.1), path
+    checked += 1
+  assert checked > 15
+  noise_bias = np.asarray(params['noise']['bias'])
+  assert np.abs(noise_bias).max() <= 1 / 8 and np.std(noise_bias) > 0.05  # uniform(+-1/sqrt(64))
+  d = SNResNetDiscriminator().init(jax.random.key(1), jnp.zeros((1, 16, 16, 3)), train=False)['params']
+  skip_bias = np.asarray(d['SNResBlock_0']['skip']['Conv_0']['bias'])
+  assert skip_bias.shape == (128,) and 0 < np.abs(skip_bias).max() <= 1 / np.sqrt(3)  # 1x1 conv from 3 channels

@@ -18,7 +18,8 @@ def torch_format_files(tmp_path, net, seed=0):
   backbone, width = {}, 3
   for index, (_, out, kernel, _, _) in zip(lpips.TORCH_CONV_INDICES[net], lpips.convs(net)):
     scale = np.sqrt(2.0 / (width * kernel * kernel))
-    backbone[f'features.{index}.weight'] = (rng.standard_normal((out, width, kernel, kernel)) * scale).astype(np.float32)
+    kernels = rng.standard_normal((out, width, kernel, kernel)) * scale
+    backbone[f'features.{index}.weight'] = kernels.astype(np.float32)
     backbone[f'features.{index}.bias'] = (rng.standard_normal(out) * 0.01).astype(np.float32)
     width = out
   backbone['classifier.1.weight'] = np.zeros((4, 4), np.float32)  # the classifier is not read

@@ -16,8 +16,9 @@ The pairs: LR inputs made on the host by config.degradation (jaxsr/data/degradat
 `degradation='h2l'`, on the device by the frozen H2L generator of config.h2l_workdir (jaxsr/resources.py): Bulat et
 al.'s learned degradation, for every paired method. The evaluation pairs of a learned degradation are bicubic, the
 same for every run. `degradation='dataset'` takes the LR faces of a paired dataset (`paired_folder/<name>`: real
-LR/HR pairs) for training and evaluation. Two more options of every paired method: `input_noise` (Gaussian noise on G's training
-inputs, srez) and `conditional_discriminator` (D judges the image beside the bicubic-upsampled LR, FSRGAN).
+LR/HR pairs) for training and evaluation. Two more options of every paired method: `input_noise` (Gaussian noise
+on G's training inputs, srez) and `conditional_discriminator` (D judges the image beside the bicubic-upsampled LR,
+FSRGAN).
 """
 import abc
 import dataclasses

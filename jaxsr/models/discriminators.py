@@ -17,7 +17,10 @@ class SNResNetDiscriminator(nn.Module):
   Kept different: the flatten is in NHWC order, a fixed permutation of PyTorch's NCHW one (no discriminator
   weights were released to load); the power iteration runs in every call, as the PyTorch
   SpectralNorm wrapper's does, but its vector is kept from training calls only, where PyTorch's keeps it from
-  every forward, evaluation included.
+  every forward, evaluation included. Kernels and biases are drawn as PyTorch draws them, but flax's
+  nn.SpectralNorm stores a kernel as W / sigma(W) when it is created, so kernels start in PyTorch's directions at
+  unit spectral norm, not at its scale (a raw-kernel layer, as layers.SNXavier, would change the parameter tree of
+  the runs recorded with these networks).
   """
   widths: Sequence[int] = (128, 128, 256, 256, 512, 512)
   pooled_blocks: int = 2

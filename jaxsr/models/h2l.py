@@ -22,7 +22,8 @@ class HighToLowGenerator(nn.Module):
   conv3x3 3 (no biases), tanh.
 
   The paper's figure (an encoder-decoder "with two skip connections") is not published in a form that fixes where
-  they go, and the official code has none; so neither does this port.
+  they go, and the official code has none; so neither does this port. Every layer starts as PyTorch initialises
+  it (yoon28's code keeps PyTorch's defaults).
   """
   widths: Sequence[int] = (96, 96, 128, 128, 256, 256, 512, 512)
   up_widths: Sequence[int] = (128, 32)
@@ -32,18 +33,20 @@ class HighToLowGenerator(nn.Module):
   @nn.compact
   def __call__(self, hr, z, train):
     n, h, w, _ = hr.shape
-    conv = lambda features, name: nn.Conv(features, (3, 3), use_bias=False, dtype=self.dtype, name=name)  # noqa: E731
-    noise = nn.Dense(h * w, dtype=self.dtype, name='noise')(z).reshape(n, h, w, 1)
+    conv = lambda features, name: nn.Conv(features, (3, 3), use_bias=False, dtype=self.dtype,  # noqa: E731
+                                          kernel_init=layers.torch_kernel_init, name=name)
+    noise = nn.Dense(h * w, dtype=self.dtype, kernel_init=layers.torch_kernel_init,
+                     bias_init=layers.torch_uniform_bias(z.shape[-1]), name='noise')(z).reshape(n, h, w, 1)
     x = conv(self.widths[0], 'stem')(jnp.concatenate([hr, noise.astype(hr.dtype)], -1))
     for i, width in enumerate(self.widths):
-      x = layers.PreActResBlock(width, downsample=i % 2 == 0, dtype=self.dtype)(x, train)
+      x = layers.PreActResBlock(width, downsample=i % 2 == 0, dtype=self.dtype, torch_init=True)(x, train)
     for width in self.up_widths:
       x = layers.pixel_shuffle(x, 2)
       if x.shape[-1] != width:
         raise ValueError(f'config.generator.up_widths: the pixel shuffle gives {x.shape[-1]} channels here, '
                          f'up_widths asks for {width}')
       for _ in range(self.blocks_per_stage):
-        x = layers.PreActResBlock(width, dtype=self.dtype)(x, train)
+        x = layers.PreActResBlock(width, dtype=self.dtype, torch_init=True)(x, train)
     x = nn.relu(conv(8, 'head_conv')(x))
     return jnp.tanh(conv(3, 'head_out')(x).astype(jnp.float32))
 

@@ -259,7 +259,7 @@ class ConvNormAct(nn.Module):
 
 class SNConv(nn.Module):
   """A convolution with spectral norm: one power iteration per call, its vector kept (`batch_stats`) from training
-  calls only."""
+  calls only. Initialised as PyTorch's nn.Conv2d (yoon28/unpaired_face_sr keeps PyTorch's defaults)."""
   features: int
   kernel_size: int = 3
   use_bias: bool = True
@@ -267,17 +267,21 @@ class SNConv(nn.Module):
 
   @nn.compact
   def __call__(self, x, train):
-    conv = nn.Conv(self.features, (self.kernel_size, self.kernel_size), use_bias=self.use_bias, dtype=self.dtype)
+    conv = torch_initialised_conv(self.features, self.kernel_size, x.shape[-1], self.use_bias, self.dtype,
+                                  name='Conv_0')
     return nn.SpectralNorm(conv, n_steps=1)(x, update_stats=train)
 
 
 class SNDense(nn.Module):
+  """A linear layer with spectral norm, initialised as PyTorch's nn.Linear."""
   features: int
   dtype: Dtype = jnp.float32
 
   @nn.compact
   def __call__(self, x, train):
-    return nn.SpectralNorm(nn.Dense(self.features, dtype=self.dtype), n_steps=1)(x, update_stats=train)
+    dense = nn.Dense(self.features, dtype=self.dtype, kernel_init=torch_kernel_init,
+                     bias_init=torch_uniform_bias(x.shape[-1]), name='Dense_0')
+    return nn.SpectralNorm(dense, n_steps=1)(x, update_stats=train)
 
 
 def xavier_uniform(gain):
