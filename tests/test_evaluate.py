@@ -34,7 +34,7 @@ def test_paired_folder_gives_every_column_for_the_baseline_and_each_run(srresnet
   with open(tmp_path / 'out' / 'metrics.csv') as f:
     table = list(csv.DictReader(f))
   assert [r['method'] for r in table] == ['bicubic (PIL)', 'srresnet (srresnet)', 'srresnet (srresnet)']
-  assert list(table[0]) == [c for c in evaluate.COLUMNS if c not in ('fid', 'kid')]  # no Inception weights given
+  assert list(table[0]) == [c for c in evaluate.COLUMNS if c not in ('fid', 'kid', 'lpips')]  # no such weights given
   bicubic = np.stack([degradations.upscale_bicubic(x, 4) for x in data['lr']])
   expected = evaluate.score(bicubic, data['lr'], data['hr'], data['hr'], 4)
   assert float(table[0]['psnr_y']) == pytest.approx(expected['psnr_y'])
