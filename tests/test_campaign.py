@@ -61,6 +61,11 @@ def test_exports_need_the_margin_and_the_manifest_has_a_table_per_kind(places):
   assert campaign.gained('h2l_celeba_wider', {'swd': 49.0}, by_swd)[0]
   assert not campaign.gained('h2l_celeba_wider', {'swd': 49.1}, by_swd)[0]
   assert campaign.gained('h2l_celeba_wider', {'swd': 99.0}, [])[0]  # nothing shipped yet
+  inconsistent = [{'shipped_swd': 130.0, 'shipped': {'swd': 130.0, 'lr_consistency': 24.0}}]
+  assert campaign.gained('edsr_x4_h2l', {'swd': 150.0, 'lr_consistency': 29.0}, inconsistent)[0]  # the floor first
+  assert not campaign.gained('edsr_x4_h2l', {'swd': 100.0, 'lr_consistency': 27.0},
+                             [{'shipped_swd': 150.0, 'shipped': {'swd': 150.0, 'lr_consistency': 29.0}}])[0]
+  assert campaign.gained('edsr_x4_h2l', {'swd': 120.0, 'lr_consistency': 23.0}, inconsistent)[0]  # then SWD
 
   def record(run, **extra):
     return {'round': 'round-1', 'finished': '2026-12-01 10:00 UTC', 'init_from': 'scratch', 'round_steps': 10,
