@@ -138,6 +138,7 @@ def _train(config, workdir, method, mesh, state, data, eval_batch):
       if step % config.eval_every == 0 or last:  # a fixed key: every grid of a run uses the same noise
         outputs, eval_scalars = jax.device_get(evaluate(state, eval_batch, jax.random.PRNGKey(config.seed)))
         writer.scalars(step, {f'eval/{k}': v for k, v in eval_scalars.items()})
+        logging.info('eval at step %d: %s', step, eval_summary(eval_scalars))
         writer.image(step, 'samples', images.grid({k: outputs[k] for k in method.eval_columns},
                                                   title=f'{config.method}, step {step}'))
 
@@ -158,6 +159,18 @@ def _train(config, workdir, method, mesh, state, data, eval_batch):
     checkpoints.close()
     writer.close()
   return state
+
+
+def eval_summary(scalars):
+  """One line of evaluation scalars: each '<metric>/output' beside its '<metric>/bicubic' ('psnr 26.45 (bicubic
+  23.43)'), then the others as name=value."""
+  parts, shown = [], set()
+  for key, value in scalars.items():
+    metric, _, name = key.rpartition('/')
+    if name == 'output' and f'{metric}/bicubic' in scalars:
+      parts.append(f'{metric} {float(value):.4g} (bicubic {float(scalars[metric + "/bicubic"]):.4g})')
+      shown |= {key, f'{metric}/bicubic'}
+  return ', '.join(parts + [f'{k}={float(v):.4g}' for k, v in scalars.items() if k not in shown])
 
 
 def _lock(workdir):

@@ -80,6 +80,7 @@ def test_main_trains_writes_logs_and_resumes(data_dir, tmp_path):
   first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
   assert first.returncode == 0, first.stderr[-3000:]
   assert 'step 3: ' in first.stderr and 'h2l/loss=' in first.stderr
+  assert 'eval at step 3: ' in first.stderr and 'd_lr/score_real=' in first.stderr
   assert (tmp_path / 'checkpoints' / '3').is_dir()
   events = event_accumulator.EventAccumulator(str(tmp_path))  # what `tensorboard --logdir` reads
   events.Reload()
@@ -92,3 +93,9 @@ def test_main_trains_writes_logs_and_resumes(data_dir, tmp_path):
   assert second.returncode == 0, second.stderr[-3000:]
   assert 'Resumed from step 3' in second.stderr
   assert (tmp_path / 'checkpoints' / '5').is_dir()
+
+
+def test_evaluation_prints_each_metric_beside_bicubics():
+  line = train.eval_summary({'psnr/output': 26.4545, 'psnr/bicubic': 23.428, 'ssim/output': 0.8337,
+                             'ssim/bicubic': 0.6949, 'real_lr/swd': 21.19})
+  assert line == 'psnr 26.45 (bicubic 23.43), ssim 0.8337 (bicubic 0.6949), real_lr/swd=21.19'
