@@ -95,7 +95,7 @@ def load(run_dir, step=None):
       raise ValueError(f'--step={step}: {run_dir} is an export of step {exported} only; drop --step')
     state = _from_export(run, train.placeholder_state(method, config), method.sr_network)
     return SuperResolver(run, config, exported, method, state)
-  step, state, _ = restore(run_dir, step)
+  step, state = _restore(run, config, method, step)
   return SuperResolver(run, config, step, method, state)
 
 
@@ -103,15 +103,20 @@ def restore(run_dir, step=None):
   """(step, TrainState with every network's averaged weights, method) of checkpoint `step` (default: the newest)
   of the run in `run_dir`, on one device: what an export is written from."""
   run, config, method = _read_config(run_dir)
+  return (*_restore(run, config, method, step), method)
+
+
+def _restore(run, config, method, step):
+  """(step, averaged TrainState) of the checked run record `config` of the run in `run`."""
   if not (run / 'checkpoints').is_dir():
-    raise FileNotFoundError(f'{run_dir}: no checkpoint yet')
+    raise FileNotFoundError(f'{run}: no checkpoint yet')
   state = train.placeholder_state(method, config)
   checkpoints = checkpointing.Checkpointer(run / 'checkpoints', config.keep_checkpoints)
   try:
     step, state = checkpoints.restore_for_reading(state, step)
   finally:
     checkpoints.close()
-  return int(step), state.averaged(), method
+  return int(step), state.averaged()
 
 
 def _read_config(run_dir):
