@@ -18,7 +18,8 @@ def to_uint8(images):
 
 def grid(columns, rows=8, pad=2, title='', by_row=False):
   """One labelled uint8 image of up to `rows` samples of each entry of `columns` (name -> (N, h, w, 3) in [-1, 1]):
-  a column per entry, named above it (by_row: a row per entry, named at its left), under a `title` line.
+  a column per entry, named above it (by_row: a row per entry, named at its left), under a `title` line. Keys
+  that are not strings (indices) are left unlabelled.
 
   Smaller images are enlarged by pixel repetition to the largest size, so LR pixels stay visible.
   """
@@ -31,8 +32,9 @@ def grid(columns, rows=8, pad=2, title='', by_row=False):
   n = min(len(t) for t in tiles)
   font = ImageFont.load_default()
   line = _LINE_HEIGHT
-  names = [_wrapped(name, font, size) for name in columns]
-  label_width = max(_text_width(n_, font) for n_ in columns) + 2 * pad if by_row else 0
+  labels = [name if isinstance(name, str) else '' for name in columns]  # other keys (indices) are not names
+  names = [_wrapped(label, font, size) if label else [] for label in labels]
+  label_width = max(_text_width(label, font) for label in labels) + 2 * pad if by_row and any(labels) else 0
   header = (line if title else 0) + (0 if by_row else max(len(lines) for lines in names) * line)
   cells = (len(tiles), n) if by_row else (n, len(tiles))  # (grid rows, grid columns)
   out = np.full((header + cells[0] * (size + pad) + pad, label_width + cells[1] * (size + pad) + pad, 3), 255,
@@ -46,7 +48,7 @@ def grid(columns, rows=8, pad=2, title='', by_row=False):
   draw = ImageDraw.Draw(image)
   if title:
     draw.text((pad, 1), title, fill=(0, 0, 0), font=font)
-  for c, (name, lines) in enumerate(zip(columns, names)):
+  for c, (name, lines) in enumerate(zip(labels, names)):
     if by_row:
       draw.text((pad, header + pad + c * (size + pad) + (size - line) // 2), name, fill=(0, 0, 0), font=font)
     else:
