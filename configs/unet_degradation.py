@@ -21,6 +21,7 @@ def get_config(arg=''):
   c.activation = 'relu'  # relu (Bulat et al.'s) or leaky_relu (0.2)
   c.h2l_target = 'round_trip'  # H2L's pixel target: the HR face's bicubic 64 -> 16 -> 64, or 'hr' (as drawn)
   c.l2h_alpha, c.l2h_beta = 1.0, 0.05  # L2H's pixel and (with hr_discriminator) adversarial weights
+  c.l2h_lr_l1 = 0.0  # L1(avgpool4(L2H(x)), avgpool4(x)): not the write-up's; the campaign's model uses 1
   c.hr_discriminator = False
 
   def adam():  # one optimizer config per network: a shared one would change both with one override

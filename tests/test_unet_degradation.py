@@ -106,3 +106,19 @@ def test_sizes_other_than_16_to_64_are_refused(data_dir):
     methods.create(tiny('unet_degradation', data_dir, activation='gelu'))
   with pytest.raises(ValueError, match="config.h2l_target: unknown 'lr'"):
     methods.create(tiny('unet_degradation', data_dir, h2l_target='lr'))
+
+
+def test_the_lr_l1_term_holds_the_output_to_its_inputs_averages(data_dir):
+  config = tiny('unet_degradation', data_dir)
+  method = methods.create(config)
+  rng = np.random.default_rng(0)
+  sr, hr, lr_up = (jnp.asarray(rng.uniform(-1, 1, (2, 64, 64, 3)), jnp.float32) for _ in range(3))
+  assert 'lr_l1' not in method.l2h_loss(sr, hr, lr_up)[1]  # off by default: the write-up has no such term
+  config.l2h_lr_l1 = 2.0
+  loss, terms = methods.create(config).l2h_loss(sr, hr, lr_up)
+  pool = lambda x: np.asarray(x).reshape(2, 16, 4, 16, 4, 3).mean(axis=(2, 4))  # noqa: E731
+  np.testing.assert_allclose(terms['lr_l1'], np.abs(pool(sr) - pool(lr_up)).mean(), rtol=1e-5)
+  np.testing.assert_allclose(loss, terms['pixel'] + 2.0 * terms['lr_l1'], rtol=1e-5)
+  # an output whose 4x4 averages are its input's pays nothing, whatever its detail
+  detail = jnp.asarray(np.tile([[1.0, -1.0], [-1.0, 1.0]], (32, 32))[None, :, :, None] * 0.1, jnp.float32)
+  assert float(methods.create(config).l2h_loss(lr_up + detail, hr, lr_up)[1]['lr_l1']) < 1e-6

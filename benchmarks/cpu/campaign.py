@@ -67,6 +67,8 @@ class Model:
   companions: tuple = ()  # networks exported beside the served one, for the next round (a GAN's discriminator)
   starts_from: str = ''  # a model whose export starts the first round
   ablation_of: str = ''  # the model whose rounds this one repeats with one change, step for step
+  network: str = 'generator'  # the config section of the network it serves, whose optimizer is the round's recipe
+  compared_with: tuple = ()  # shipped models measured beside it (default: starts_from's and the ablation's)
 
 
 H2L_EXPORT = 'pretrained/h2l_celeba_wider'
@@ -96,6 +98,18 @@ MODELS = {
         config='edsr.py:face_cpu', overrides=EDSR, steps_per_minute=45.0, warmup_steps=150, kind='real_lr',
         starts_from='edsr_x4_celeba', ablation_of='edsr_x4_h2l',
         description="edsr_x4_h2l's ablation: the same fine-tuning on bicubic inputs"),
+    # The write-up's U-Net pipeline, all three networks trained together from scratch. At half the figures' widths
+    # (width=32: 5.4 M parameters in L2H, 5.2 M in H2L): 16 faces/s at batch 16 on this CPU where the figures'
+    # 64 train at under 5, and its three networks in bfloat16 (24 MB) fit pretrained/'s 48 MB, the full ones
+    # (85 MB) do not. configs/unet_degradation.py keeps the figures' widths.
+    'unet_x4_celeba_wider': Model(
+        config='unet_degradation.py', overrides={'width': 32, 'batch_size': 16, 'lr_dataset': 'lr_face_folder/wider',
+                                                 'lr_feature': 'image', 'l2h_lr_l1': 1.0, 'ema_decay': 0.999,
+                                                 'eval_every': 500, 'checkpoint_every': 250, 'log_every': 50},
+        steps_per_minute=55.0, warmup_steps=0, kind='real_lr', companions=('h2l', 'd_lr'), network='l2h',
+        compared_with=('edsr_x4_h2l', 'edsr_x4_bicubic_ablation'),
+        description="the write-up's H2L and L2H U-Nets and LR discriminator at half width, trained jointly: real "
+                    'LR faces -> 64x64'),
 }
 
 # What every round reads: (tfds kind/name, source folder under --shared_data, build flags).
@@ -223,7 +237,8 @@ def measure(model, run, out):
     data['names'] = [str(i) for i in range(len(data['lr']))]
     title = (f'{REAL_LR_SET}, test split: {len(data["lr"])} held-out real LR faces, x{loaded.scale}; SWD to the '
              f'first {len(data["lr"])} held-out {TRAIN_SET} faces')
-    others = [inference.load(shipped(m)) for m in (spec.starts_from, spec.ablation_of or _ablation(model))
+    others = [inference.load(shipped(m)) for m in (spec.compared_with or
+                                                   (spec.starts_from, spec.ablation_of or _ablation(model)))
               if m and (shipped(m) / 'export.json').is_file() and m != model]
   rows, columns = evaluate.evaluate([loaded, *others], ['bicubic'], data, loaded.scale)
   evaluate.write(rows, columns, out, title, data['names'])
@@ -347,6 +362,7 @@ def gained(model, run, past):
 def finish(model, workdir, command, minutes_trained):
   """Measures the round, exports it if it gained, records it."""
   config = json.loads((workdir / 'config.json').read_text())
+  optimizer = config[MODELS[model].network]['optimizer']
   steps = _last_step(workdir)
   rows, faces, _ = measure(model, workdir, workdir / 'held_out')
   baseline, run, *others = rows
@@ -360,8 +376,8 @@ def finish(model, workdir, command, minutes_trained):
       'total_hours': round((minutes_trained + sum(r['round_minutes'] for r in past)) / 60.0, 2),
       'held_out_faces': faces, 'bicubic': _metrics(baseline), 'run': _metrics(run),
       'compared': {row['method']: _metrics(row) for row in others}, 'exported': exported,
-      'recipe': {'lr': config['generator']['optimizer']['learning_rate'], 'batch': config['batch_size'],
-                 'schedule': config['generator']['optimizer']['schedule'], 'ema': config.get('ema_decay', 0.0)},
+      'recipe': {'lr': optimizer['learning_rate'], 'batch': config['batch_size'], 'schedule': optimizer['schedule'],
+                 'ema': config.get('ema_decay', 0.0)},
   }
   if exported:
     files = export(workdir, model)

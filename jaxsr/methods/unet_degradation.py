@@ -7,7 +7,8 @@ One jitted step, as the figure draws it:
   D_LR: hinge on real LR-up faces vs H2L(hr, z)
   H2L : alpha * MSE(H2L(hr, z), target) + beta * hinge_G(D_LR(H2L(hr, z)))            alpha = 1, beta = 0.05
   L2H : l2h_alpha * MSE(L2H(sg(H2L(hr, z))), hr) [+ l2h_beta * hinge_G(D_HR(.)), D_HR's hinge step: :hr_disc,
-        the write-up's section 5]
+        the write-up's section 5] [+ l2h_lr_l1 * L1(avgpool4(L2H(x)), avgpool4(x)) for its input x: not in the
+        write-up (default 0); it holds the output to explaining its input, as paired methods' loss.lr_l1]
 The figure draws H2L's pixel loss against the HR face itself; that would pull H2L towards the identity, which
 its LR discriminator pulls away from. The default `h2l_target='round_trip'` is the HR face's bicubic 64 -> 16 -> 64
 round trip, what an undegraded LR face looks like at 64x64: the counterpart of Bulat et al.'s MSE to the
@@ -20,7 +21,7 @@ import jax.numpy as jnp
 from jaxsr import images, losses, metrics, optim
 from jaxsr.data import pipeline
 from jaxsr.methods import base, gan, h2l
-from jaxsr.models import unet
+from jaxsr.models import layers, unet
 from jaxsr.train_state import Network
 
 H2L_TARGETS = ('round_trip', 'hr')
@@ -89,11 +90,14 @@ class UNetDegradation(base.Method):
     loss = c.alpha * pixel + c.beta * adversarial
     return loss, {'loss': loss, 'pixel': pixel, 'adversarial': adversarial}
 
-  def l2h_loss(self, sr, hr, d=None):
+  def l2h_loss(self, sr, hr, lr_up, d=None):
     c = self.config
     pixel = losses.mse(sr, hr)
     terms = {'pixel': pixel}
     loss = c.l2h_alpha * pixel
+    if c.get('l2h_lr_l1', 0.0):
+      terms['lr_l1'] = losses.l1(layers.avg_pool(sr, c.scale), layers.avg_pool(lr_up, c.scale))
+      loss = loss + c.l2h_lr_l1 * terms['lr_l1']
     if d is not None:
       terms['adversarial'] = losses.hinge_generator(d.train_apply(sr)[0])
       loss = loss + c.l2h_beta * terms['adversarial']
@@ -109,7 +113,7 @@ class UNetDegradation(base.Method):
     out = {**base.prefixed('h2l', h2l_metrics), **base.prefixed('d_lr', d_lr_metrics)}
     if 'd_hr' in nets:
       nets['l2h'], nets['d_hr'], _, l2h_metrics, d_hr_metrics = gan.adversarial_update(
-          nets['l2h'], (fake_lr,), nets['d_hr'], hr, lambda sr, d: self.l2h_loss(sr, hr, d),
+          nets['l2h'], (fake_lr,), nets['d_hr'], hr, lambda sr, d: self.l2h_loss(sr, hr, fake_lr, d),
           losses.hinge_discriminator)
       out.update(base.prefixed('d_hr', d_hr_metrics))
     else:
@@ -117,7 +121,7 @@ class UNetDegradation(base.Method):
 
       def loss(params):
         sr, l2h_state = l2h.train_apply(fake_lr, params=params)
-        value, terms = self.l2h_loss(sr, hr)
+        value, terms = self.l2h_loss(sr, hr, fake_lr)
         return value, (l2h_state, terms)
 
       grads, (l2h_state, l2h_metrics) = jax.grad(loss, has_aux=True)(l2h.params)
