@@ -15,6 +15,12 @@ def load_config(configs_dir, name):
   return config_base.sibling_config(configs_dir / 'x.py', name, arg)
 
 
+def device_description():
+  """'1 x cpu (cpu), jax 0.10.2': what every table's numbers were measured on."""
+  device = jax.devices()[0]
+  return f'{jax.device_count()} x {device.device_kind} ({device.platform}), jax {jax.__version__}'
+
+
 def append_results(path, where, argv, header, rows):
   """Appends the command, the device and a markdown table to `path`."""
   columns = header.count('|') - 1

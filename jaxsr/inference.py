@@ -63,6 +63,11 @@ class SuperResolver:
     return self.method.sr_network
 
   @property
+  def fully_convolutional(self):
+    """Whether faces of any size may go in (else image_size / scale px only)."""
+    return self.method.fully_convolutional
+
+  @property
   def needs_reference(self):
     return self.method.needs_reference
 

@@ -10,9 +10,13 @@ overwritten: an --output inside --input (its outputs would be read as inputs nex
 existing outputs (without --overwrite) stop the tool before it reads a single image.
 
 A face crop is resized to the run's LR side (image_size / scale, bicubic) and super-resolved. In a whole photo
-MTCNN finds the faces; each is cut out as a square of `margin` x its box, super-resolved, and pasted into the
-photo enlarged by bicubic x scale under a mask that fades over the outer `feather` of the square, so no seam
-shows. `--mode=auto` treats images no larger than 4 LR sides as crops and others as photos.
+MTCNN finds the faces and their five landmarks; each face is aligned to the template the training faces were
+aligned to (the similarity transform of `jaxsr.data.prepare`), super-resolved, and pasted back through the inverse
+transform into the photo enlarged by bicubic x --upscale, under a mask that fades over the outer --feather of the
+aligned square, so no seam shows. A fully convolutional network takes each face at its own size (a 40 px face
+from 40 px, not from a shrink to 16); others take their training input size. A photo whose enlargement would
+exceed --max_megapixels is refused before any image is decoded. `--mode=auto` treats images no larger than 4 LR
+sides as crops and others as photos.
 """
 import collections
 from pathlib import Path
@@ -23,7 +27,7 @@ from absl import app, flags, logging
 from PIL import Image
 
 from jaxsr import cli, inference
-from jaxsr.data import face_detection, image_files
+from jaxsr.data import alignment, face_detection, image_files
 
 FLAGS = flags.FLAGS
 
@@ -52,27 +56,67 @@ def feather_mask(side, feather):
   return np.minimum(ramp[:, None], ramp[None, :])
 
 
-def upscale_photo(model, photo, detect, reference=None, margin=1.3, feather=0.15, batch_size=64):
-  """A PIL photo -> (uint8 photo enlarged x scale with every detected face super-resolved, number of faces)."""
-  scale, lr_side = model.scale, model.config.image_size // model.scale
-  canvas = np.asarray(photo.resize((photo.width * scale, photo.height * scale), Image.BICUBIC), np.float32)
-  boxes = []
-  for face in detect(np.asarray(photo)):
-    x, y, w, h = face.box
-    side = margin * max(w, h)
-    boxes.append((x + w / 2 - side / 2, y + h / 2 - side / 2, side))
-  crops = np.stack([to_lr(photo.crop((round(x), round(y), round(x + s), round(y + s))), lr_side)
-                    for x, y, s in boxes]) if boxes else np.zeros((0, lr_side, lr_side, 3), np.uint8)
-  for (x, y, s), sr in zip(boxes, upscale_faces(model, crops, reference, batch_size)):
-    x0, y0, side = round(x * scale), round(y * scale), round(s * scale)
-    face = np.asarray(Image.fromarray(sr).resize((side, side), Image.BICUBIC), np.float32)
-    weight = feather_mask(side, feather)[..., None]
-    top, left = max(0, -y0), max(0, -x0)  # the part of the square inside the canvas
-    bottom, right = min(side, canvas.shape[0] - y0), min(side, canvas.shape[1] - x0)
-    region = canvas[y0 + top:y0 + bottom, x0 + left:x0 + right]
-    w = weight[top:bottom, left:right]
-    region[...] = w * face[top:bottom, left:right] + (1 - w) * region
-  return np.clip(np.round(canvas), 0, 255).astype(np.uint8), len(boxes)
+def input_side(model, landmarks, native=True, quantum=4):
+  """The side of the aligned LR square a face goes in at. A fully convolutional network (with `native`) takes a
+  face at its own size in the photo, rounded to `quantum` px so that few shapes compile, but never below the
+  network's LR side: a smaller face is enlarged to it, the scale the network learned faces at. Other networks
+  take their LR side."""
+  lr_side = model.config.image_size // model.scale
+  if not (native and model.fully_convolutional):
+    return lr_side
+  own = lr_side / alignment.scale_of(alignment.to_template(landmarks, lr_side))
+  return max(lr_side, quantum * round(own / quantum))
+
+
+def upscale_photo(model, photo, detect, reference=None, factor=None, native=True, feather=0.15, batch_size=64):
+  """A PIL photo -> (uint8 photo enlarged x `factor` (default: the model's scale), every detected face
+  super-resolved and pasted back, the number of faces).
+
+  Each face is aligned by its five landmarks to the template the training faces were aligned to (a similarity
+  transform), at its own size for a fully convolutional network (`native`), else at the network's input size;
+  the output goes back through the inverse transform, at the photo's new size, under a mask that fades over the
+  outer `feather` of the aligned square. Elsewhere the photo is its bicubic enlargement."""
+  factor = factor or model.scale
+  size = (round(photo.width * factor), round(photo.height * factor))
+  canvas = np.array(photo.resize(size, Image.BICUBIC))
+  # canvas -> photo coordinates (each axis exactly, as PIL's resize)
+  from_canvas = np.array([[photo.width / size[0], 0, 0], [0, photo.height / size[1], 0]])
+  faces = [(f.landmarks, input_side(model, f.landmarks, native)) for f in detect(np.asarray(photo))]
+  by_side = collections.defaultdict(list)
+  for k, (landmarks, side) in enumerate(faces):
+    by_side[side].append(k)
+  outputs = {}
+  for side, members in by_side.items():
+    crops = [np.asarray(alignment.warp(photo, alignment.invert(alignment.to_template(faces[k][0], side)),
+                                       (side, side))) for k in members]
+    outputs.update(zip(members, upscale_faces(model, np.stack(crops), reference, batch_size)))
+  for k, (landmarks, side) in enumerate(faces):
+    sr = outputs[k]
+    # canvas -> the SR face's coordinates: the aligned LR square's, times the network's scale
+    to_face = alignment.compose(np.diag([model.scale, model.scale]) @ alignment.to_template(landmarks, side),
+                                from_canvas)
+    corners = alignment.apply(alignment.invert(to_face), np.array([[0, 0], [1, 0], [0, 1], [1, 1]]) * sr.shape[0])
+    (x0, y0), (x1, y1) = np.floor(corners.min(0)).astype(int), np.ceil(corners.max(0)).astype(int)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, size[0]), min(y1, size[1])
+    if x1 <= x0 or y1 <= y0:
+      continue  # the face's square lies outside the photo
+    box_to_face = alignment.compose(to_face, np.array([[1.0, 0, x0], [0, 1.0, y0]]))
+    pasted = np.asarray(alignment.warp(Image.fromarray(sr), box_to_face, (x1 - x0, y1 - y0)), np.float32)
+    mask = Image.fromarray(feather_mask(sr.shape[0], feather).astype(np.float32), 'F')
+    weight = np.asarray(alignment.warp(mask, box_to_face, (x1 - x0, y1 - y0), Image.BILINEAR))[..., None]
+    region = canvas[y0:y1, x0:x1]
+    region[...] = np.clip(np.round(weight * pasted + (1 - weight) * region), 0, 255).astype(np.uint8)
+  return canvas, len(faces)
+
+
+def check_photo_size(path, size, factor, max_megapixels):
+  """Refuses a photo of `size` (width, height) whose enlargement would exceed `max_megapixels`."""
+  width, height = size
+  megapixels = width * height * factor ** 2 / 1e6
+  if megapixels > max_megapixels:
+    raise ValueError(f'{path}: {width}x{height} x{factor:g} would be {megapixels:,.1f} megapixels, above '
+                     f'--max_megapixels={max_megapixels:g}; raise it if '
+                     'this machine has the memory, or shrink the photo')
 
 
 def output_paths(files, source, output, overwrite=False):
@@ -110,10 +154,14 @@ def define_flags():
   flags.DEFINE_enum('mode', 'auto', ['auto', 'crop', 'photo'], 'Face crops, whole photos, or decide by size.')
   cli.define_path('reference', None, 'RefSR-VAE: a photo of the same person.')
   flags.DEFINE_integer('batch_size', 64, 'Faces super-resolved at once.', lower_bound=1)
-  flags.DEFINE_float('margin', 1.3, 'Photos: side of the square cut around a face, over its box side.',
-                     lower_bound=1e-3)
-  flags.DEFINE_float('feather', 0.15, 'Photos: fraction of the square over which the pasted face fades.',
+  flags.DEFINE_float('upscale', None, "Photos: the photo's enlargement (default: the network's scale).",
+                     lower_bound=0.1)
+  flags.DEFINE_bool('native', True, 'Photos: a fully convolutional network takes each face at its own size; '
+                    "--nonative resizes every face to the network's training input.")
+  flags.DEFINE_float('feather', 0.15, 'Photos: fraction of the aligned face square over which it fades.',
                      lower_bound=0.0, upper_bound=0.5)
+  flags.DEFINE_float('max_megapixels', 64.0, 'Photos: larger enlargements are refused before any is read.',
+                     lower_bound=0.0)
 
 
 def main(argv):
@@ -126,6 +174,16 @@ def main(argv):
   targets = output_paths(files, source, output, FLAGS.overwrite)
   model = inference.load(FLAGS.run, FLAGS.step)
   lr_side = model.config.image_size // model.scale
+  factor = FLAGS.upscale or model.scale
+  is_crop = lambda size: FLAGS.mode == 'crop' or (FLAGS.mode == 'auto' and max(size) <= 4 * lr_side)  # noqa: E731
+  for path in files:  # every photo's size from its header, before any is decoded
+    try:
+      with Image.open(path) as image:
+        size = image.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+      continue  # counted as unreadable below
+    if not is_crop(size):
+      check_photo_size(path, size, factor, FLAGS.max_megapixels)
   logging.info('%s at step %d: x%d, %d px LR faces', model.config.method, model.step, model.scale, lr_side)
   reference = None
   if FLAGS.reference:
@@ -143,14 +201,14 @@ def main(argv):
       counts['unreadable'] += 1
       continue
     target.parent.mkdir(parents=True, exist_ok=True)
-    as_crop = FLAGS.mode == 'crop' or (FLAGS.mode == 'auto' and max(image.size) <= 4 * lr_side)
-    if as_crop:
+    if is_crop(image.size):
       crops.append(to_lr(image, lr_side))
       crop_targets.append(target)
       counts['crops'] += 1
     else:
       detect = detect or face_detection.mtcnn_detector(min_face_size=12)
-      result, found = upscale_photo(model, image, detect, reference, FLAGS.margin, FLAGS.feather, FLAGS.batch_size)
+      result, found = upscale_photo(model, image, detect, reference, factor, FLAGS.native, FLAGS.feather,
+                                    FLAGS.batch_size)
       Image.fromarray(result).save(target)
       counts['photos'] += 1
       counts['faces in photos'] += found

@@ -4,20 +4,20 @@ import json
 import numpy as np
 from PIL import Image
 
-from jaxsr.data import pipeline, prepare, procedural_faces
+from jaxsr.data import alignment, pipeline, prepare, procedural_faces
 from jaxsr.data.face_detection import Face
 
 
 def face(x, y, side, confidence):
   """A detection whose landmarks sit where the template puts them in its box."""
-  return Face((x, y, side, side), confidence, (prepare.TEMPLATE * side + np.array([x, y])).astype(np.float32))
+  return Face((x, y, side, side), confidence, (alignment.TEMPLATE * side + np.array([x, y])).astype(np.float32))
 
 
 def test_similarity_recovers_a_known_rotation_scale_and_shift():
   angle, scale, shift = 0.3, 1.7, np.array([5.0, -2.0])
   rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
   source = np.random.default_rng(0).normal(size=(5, 2)) * 10
-  matrix = prepare.similarity(source, source @ (scale * rotation).T + shift)
+  matrix = alignment.similarity(source, source @ (scale * rotation).T + shift)
   np.testing.assert_allclose(matrix, np.hstack([scale * rotation, shift[:, None]]), atol=1e-6)
 
 
@@ -25,10 +25,10 @@ def test_alignment_puts_the_landmarks_on_the_template():
   photo = Image.fromarray(procedural_faces.render_face(3, size=64)).resize((300, 300)).rotate(20, center=(150, 150))
   angle = np.deg2rad(20)  # PIL rotates counter-clockwise in the image: x' = c x + s y, y' = -s x + c y about the centre
   rotation = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]])
-  landmarks = (prepare.TEMPLATE * 300 - 150) @ rotation.T + 150
-  aligned, moved = prepare.align(photo, landmarks.astype(np.float32), 64)
+  landmarks = (alignment.TEMPLATE * 300 - 150) @ rotation.T + 150
+  aligned, moved = alignment.align(photo, landmarks.astype(np.float32), 64)
   assert aligned.shape == (64, 64, 3)
-  np.testing.assert_allclose(moved, prepare.TEMPLATE * 64, atol=1e-3)
+  np.testing.assert_allclose(moved, alignment.TEMPLATE * 64, atol=1e-3)
   straight = procedural_faces.render_face(3, size=64).astype(np.float32)  # the face, upright again
   assert np.abs(aligned[8:56, 8:56].astype(np.float32) - straight[8:56, 8:56]).mean() < 12
 
@@ -58,4 +58,4 @@ def test_filters_sort_detections_and_the_sets_are_built(tmp_path):
   built = prepare.build_datasets(tmp_path / 'out', 'wild', str(tmp_path / 'tfds'), 32)
   assert sum(built['face_folder/wild'].values()) == 6 and sum(built['lr_face_folder/wild'].values()) == 6
   source = pipeline.data_source('face_folder/wild', 'train', str(tmp_path / 'tfds'))
-  np.testing.assert_allclose(source[0]['landmarks'], prepare.TEMPLATE * 32, atol=0.05)  # stored for FSRNet
+  np.testing.assert_allclose(source[0]['landmarks'], alignment.TEMPLATE * 32, atol=0.05)  # stored for FSRNet

@@ -23,41 +23,9 @@ from absl import app, flags, logging
 from PIL import Image
 
 from jaxsr import cli, images
-from jaxsr.data import builders, face_detection, image_files, pipeline
+from jaxsr.data import alignment, builders, face_detection, image_files, pipeline
 
 FLAGS = flags.FLAGS
-
-# CelebA's mean aligned landmarks (178x218 photos), in the 64x64 celeba_hr crop (half size, box 12,22,64,64), as
-# fractions of the side: HR faces from wild photos line up with celeba_hr faces.
-TEMPLATE = np.array([[0.352, 0.523], [0.648, 0.531], [0.5, 0.711], [0.375, 0.844], [0.625, 0.844]], np.float32)
-
-
-def similarity(source, target):
-  """The 2x3 similarity transform (rotation, uniform scale, shift) taking `source` points closest to `target`,
-  in the least-squares sense (Umeyama 1991)."""
-  mu_s, mu_t = source.mean(0), target.mean(0)
-  s, t = source - mu_s, target - mu_t
-  u, d, vt = np.linalg.svd(t.T @ s / len(source))
-  sign = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
-  rotation = u @ sign @ vt
-  scale = np.trace(np.diag(d) @ sign) / s.var(0).sum()
-  return np.hstack([scale * rotation, (mu_t - scale * rotation @ mu_s)[:, None]])
-
-
-def align(image, landmarks, size):
-  """A PIL image and its (5, 2) landmarks -> (size x size uint8 face aligned to TEMPLATE, its landmarks).
-
-  A face much larger than `size` is first shrunk by an integer box filter, so the bicubic warp never skips
-  pixels."""
-  matrix = similarity(landmarks, TEMPLATE * size)
-  factor = max(1, int(1.0 / np.sqrt(abs(np.linalg.det(matrix[:, :2])))))
-  if factor > 1:
-    image, landmarks = image.reduce(factor), (landmarks + 0.5) / factor - 0.5
-    matrix = similarity(landmarks, TEMPLATE * size)
-  inverse = np.linalg.inv(np.vstack([matrix, [0, 0, 1]]))[:2]
-  aligned = image.transform((size, size), Image.AFFINE, inverse.ravel().tolist(), Image.BICUBIC)
-  return np.asarray(aligned), (landmarks @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32)
-
 
 def sort_face(face, min_confidence, hr_min_side, lr_max_side):
   """'hr', 'lr', or why the detection is left out: 'low_confidence', 'between_sizes'."""
@@ -93,7 +61,7 @@ def prepare(photos, out, detect, hr_size=64, min_confidence=0.8, hr_min_side=64,
       counts[kind] += 1
       name = f'{stem}_{k}.png'
       if kind == 'hr':
-        aligned, landmarks = align(photo, face.landmarks, hr_size)
+        aligned, landmarks = alignment.align(photo, face.landmarks, hr_size)
         Image.fromarray(aligned).save(out / 'hr' / name)
         landmark_lines.append(f'{name} ' + ' '.join(f'{v:.2f}' for v in landmarks.ravel()))
         sheet['hr'].append(aligned)

@@ -19,6 +19,9 @@ class Method(abc.ABC):
   # The network `upscale` runs, as named in TrainState.nets; None for a method that does not super-resolve (H2L).
   sr_network: str | None = None
   needs_reference = False  # upscale takes a photo of the same person besides the LR face (RefSR-VAE)
+  # upscale takes LR faces of any size (a face in a photo is then super-resolved at its own size), where others
+  # take image_size / scale only
+  fully_convolutional = False
 
   @property
   def export_network(self):

@@ -33,6 +33,7 @@ class DegradationSR(base.Method):
 
   eval_columns = ('HR', 'H2L(HR)', 'real LR', 'real LR: bicubic', 'real LR: output')
   sr_network = 'l2h'
+  fully_convolutional = True  # GEN_DEEP
 
   def __init__(self, config):
     super().__init__(config)

@@ -65,6 +65,7 @@ class FSRNet(PairedSR):
   """Network `generator` (coarse SR, fine encoder, prior network, fine decoder) and, for FSRGAN, `discriminator`."""
 
   loss_terms = LOSS_TERMS
+  fully_convolutional = False  # the hourglasses halve the side four times, the heatmaps are image_size's
   eval_columns = ('LR', 'bicubic', 'coarse', 'output', 'priors', 'HR')
 
   def make_generator(self):

@@ -74,6 +74,7 @@ class PairedSR(base.Method):
 
   eval_columns = ('LR', 'bicubic', 'output', 'HR')
   sr_network = 'generator'
+  fully_convolutional = True  # FSRNet's hourglasses and the VAEs' dense layers are not
   loss_terms = CONTENT_TERMS  # a method that adds terms extends it: {**CONTENT_TERMS, 'coarse': LossTerm(...)}
   simultaneous_update = False  # True: G steps against the D the step started with (gan.adversarial_update)
 
