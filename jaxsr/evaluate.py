@@ -21,7 +21,9 @@ LR face (Keys a = -0.5), no crop, so anyone with PIL gets the same numbers from 
 Columns: PSNR and SSIM on RGB and on Y (BT.601, a border of `scale` px cropped), LR consistency (PSNR of the
 bicubic downscale of the output against the input), SWD (x 1e3) between the outputs and the HR set, with
 --inception_weights FID and KID to the HR set (jaxsr/fid.py), with --lpips LPIPS to each HR face (Zhang et al.,
-CVPR 2018; jaxsr/models/lpips.py, lower is closer), parameters, and inference images/s (after compilation).
+CVPR 2018; jaxsr/models/lpips.py, lower is closer), with --niqe the NIQE of each method's outputs as a set (all
+their patches together; no reference needed, so it scores real LR faces too; jaxsr/niqe.py, lower is more
+natural), parameters, and inference images/s (after compilation).
 """
 import collections
 import csv
@@ -33,13 +35,13 @@ import numpy as np
 from absl import app, flags, logging
 from PIL import Image
 
-from jaxsr import cli, fid, images, inference, metrics, summary
+from jaxsr import cli, fid, images, inference, metrics, niqe, summary
 from jaxsr.data import degradations, image_files, pipeline
 from jaxsr.models import lpips
 
 FLAGS = flags.FLAGS
 PAIRED = ('psnr', 'ssim', 'psnr_y', 'ssim_y')
-COLUMNS = ('method', 'step', *PAIRED, 'lpips', 'lr_consistency', 'swd', 'fid', 'kid', 'parameters',
+COLUMNS = ('method', 'step', *PAIRED, 'lpips', 'lr_consistency', 'swd', 'niqe', 'fid', 'kid', 'parameters',
            'images_per_second')
 
 
@@ -126,10 +128,12 @@ def _resized(faces, size):
   return np.stack([np.asarray(Image.fromarray(x).resize((size, size), Image.BICUBIC)) for x in faces])
 
 
-def score(sr, lr, hr, reference, scale, features=None, reference_features=None, lpips_distance=None):
+def score(sr, lr, hr, reference, scale, features=None, reference_features=None, lpips_distance=None,
+          niqe_model=None):
   """The metric columns for one method's uint8 outputs, and under 'per_face' each face's own values of the
   per-face columns (PSNR, SSIM, LPIPS, LR consistency); FID and KID to the reference set when `features` (an
-  InceptionFeatures) is given, LPIPS to the HR faces with `lpips_distance` (a jaxsr.models.lpips.Distance)."""
+  InceptionFeatures) is given, LPIPS to the HR faces with `lpips_distance` (a jaxsr.models.lpips.Distance), NIQE
+  of the outputs as a set with `niqe_model` (a jaxsr.niqe.Model)."""
   f = images.to_float
   faces = {'lr_consistency': metrics.per_image(metrics.lr_consistency, f(sr), f(lr))}
   if hr is not None:
@@ -142,6 +146,8 @@ def score(sr, lr, hr, reference, scale, features=None, reference_features=None, 
   if reference is not None:
     count = min(len(sr), len(reference))
     row['swd'] = float(metrics.swd(f(sr[:count]), f(reference[:count]), jax.random.PRNGKey(0))[0])
+  if niqe_model is not None:
+    row['niqe'] = niqe.score_set(sr, niqe_model)
   if features is not None and reference_features is not None:
     sr_features = features(sr)
     row.update(fid=fid.frechet_distance(sr_features, reference_features),
@@ -165,13 +171,13 @@ def run_model(model, lr, batch_size, guides=None):
   return np.concatenate([first, *rest]), timed / (time.perf_counter() - start)
 
 
-def evaluate(runs, baselines, data, scale, batch_size=50, features=None, lpips_distance=None):
+def evaluate(runs, baselines, data, scale, batch_size=50, features=None, lpips_distance=None, niqe_model=None):
   """Rows of COLUMNS for every baseline and run, and the grid's columns. `features`: an InceptionFeatures, for
-  FID and KID; `lpips_distance`: a jaxsr.models.lpips.Distance."""
+  FID and KID; `lpips_distance`: a jaxsr.models.lpips.Distance; `niqe_model`: a jaxsr.niqe.Model."""
   rows, columns = [], {'LR': images.to_float(data['lr'][:8])}
   reference_features = features(data['reference']) if features and data['reference'] is not None else None
   measure = lambda sr: score(sr, data['lr'], data['hr'], data['reference'], scale, features,  # noqa: E731
-                             reference_features, lpips_distance)
+                             reference_features, lpips_distance, niqe_model)
   for name in baselines:
     if name != 'bicubic':
       raise ValueError(f"--baseline: unknown '{name}' (known: bicubic)")
@@ -220,7 +226,7 @@ def write(rows, columns, out, title, names=None):
   def cell(value, column):
     if value in ('', None):
       return ''
-    if column in ('psnr', 'psnr_y', 'lr_consistency', 'swd', 'fid'):
+    if column in ('psnr', 'psnr_y', 'lr_consistency', 'swd', 'niqe', 'fid'):
       return f'{value:.2f}'
     if column in ('ssim', 'ssim_y', 'lpips', 'kid'):
       return f'{value:.4f}'
@@ -285,6 +291,8 @@ def define_flags():
   cli.define_path('out', None, 'Output folder.')
   cli.define_path('inception_weights', None, 'An .npz from jaxsr.convert_inception: adds FID and KID.')
   cli.define_path('lpips', None, 'An .npz from jaxsr.convert_lpips: adds LPIPS to the HR faces.')
+  cli.define_path('niqe', None, "A NIQE model (.npz of `python -m jaxsr.niqe --fit`), or 'pristine' for the "
+                  'release\'s (96 px patches: images of 192 px and more): adds NIQE of each set of outputs.')
 
 
 def main(argv):
@@ -303,9 +311,16 @@ def main(argv):
   kind = 'paired' if data['hr'] is not None else 'real LR, no ground truth'
   features = fid.InceptionFeatures(FLAGS.inception_weights) if FLAGS.inception_weights else None
   distance = lpips.Distance(FLAGS.lpips) if FLAGS.lpips else None
+  niqe_model = None
+  if FLAGS.niqe:
+    niqe_model = niqe.default_model() if FLAGS.niqe == 'pristine' else niqe.load(FLAGS.niqe, '--niqe')
+    if size < niqe_model.patch:
+      raise ValueError(f'--niqe: its patches are {niqe_model.patch} px, the outputs {size} px; fit a model of '
+                       f'smaller patches: python -m jaxsr.niqe --fit --patch={size // 2} ...')
   if distance is not None and data['hr'] is None:
     raise ValueError('--lpips compares each output with its HR face; these real LR faces have none')
-  rows, columns = evaluate(runs, FLAGS.baseline, data, scale, features=features, lpips_distance=distance)
+  rows, columns = evaluate(runs, FLAGS.baseline, data, scale, features=features, lpips_distance=distance,
+                           niqe_model=niqe_model)
   title = (f'{source}: {len(data["lr"])} faces, x{scale} ({kind}; {jax.device_count()} x '
            f'{jax.devices()[0].device_kind}, jax {jax.__version__})')
   print(write(rows, columns, FLAGS.out, title, data['names']))

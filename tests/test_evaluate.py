@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jaxsr import evaluate, inference
+from jaxsr import evaluate, inference, niqe
 from jaxsr.data import degradations, procedural_faces
 
 
@@ -34,7 +34,7 @@ def test_paired_folder_gives_every_column_for_the_baseline_and_each_run(srresnet
   with open(tmp_path / 'out' / 'metrics.csv') as f:
     table = list(csv.DictReader(f))
   assert [r['method'] for r in table] == ['bicubic (PIL)', 'srresnet (srresnet)', 'srresnet (srresnet)']
-  assert list(table[0]) == [c for c in evaluate.COLUMNS if c not in ('fid', 'kid', 'lpips')]  # no such weights given
+  assert list(table[0]) == [c for c in evaluate.COLUMNS if c not in ('fid', 'kid', 'lpips', 'niqe')]  # none given
   bicubic = np.stack([degradations.upscale_bicubic(x, 4) for x in data['lr']])
   expected = evaluate.score(bicubic, data['lr'], data['hr'], data['hr'], 4)
   assert float(table[0]['psnr_y']) == pytest.approx(expected['psnr_y'])
@@ -68,6 +68,11 @@ def test_lr_folder_pairs_by_name_or_is_scored_without_ground_truth(face_dirs):
   pixels = lambda x: np.asarray(x, np.float64).reshape(len(x), -1)[:, :32]  # noqa: E731  (a stand-in for Inception)
   rows, _ = evaluate.evaluate([], ['bicubic'], unpaired, 4, features=pixels)
   assert rows[0]['fid'] > 0 and np.isfinite(rows[0]['kid'])
+  hr_patches = np.concatenate([niqe.features(niqe.luminance(x), 16)[0] for x in unpaired['reference']])
+  model = niqe.Model(np.nanmean(hr_patches, 0), np.cov(hr_patches[~np.isnan(hr_patches).any(1)], rowvar=False), 16)
+  rows, _ = evaluate.evaluate([], ['bicubic'], unpaired, 4, niqe_model=model)  # no reference needed
+  bicubic = np.stack([degradations.upscale_bicubic(x, 4) for x in unpaired['lr']])
+  assert rows[0]['niqe'] == pytest.approx(niqe.score_set(bicubic, model)) and rows[0]['niqe'] > 0
   with pytest.raises(ValueError, match='unknown'):
     evaluate.evaluate([], ['lanczos'], unpaired, 4)
 
