@@ -3,7 +3,8 @@
     python benchmarks/compile_time.py --configs=h2l:tiny,edsr:tiny,h2l,edsr
 
 Each config runs in a fresh process (nothing cached: no persistent compilation cache, no warm imports), as
-`python -m jaxsr.main` would start: `import` (jax, flax and jaxsr's training modules), `data` (the method's
+`python -m jaxsr.main` would start (a config that reads files, as l2h.py its H2L, needs them named: l2h_bicubic is
+the same method on bicubic pairs): `import` (jax, flax and jaxsr's training modules), `data` (the method's
 datasets opened, the first batch and the evaluation batch read; a dataset missing is built first, untimed),
 `init` (every network initialised: tracing, compiling and running the jitted initialisation), `step` (the train
 step traced and compiled, then run once). The table, with the Python and jax versions, is appended to
@@ -24,7 +25,7 @@ def child(config_name):
   """Runs in the fresh process: times each stage of one start and prints them as JSON."""
   start = time.perf_counter()
   import jax
-  from jaxsr import config_base, methods, parallel, train
+  from jaxsr import config_base, methods, parallel, resources, train
   from jaxsr.data import pipeline
   seconds = {'import': time.perf_counter() - start}
   name, _, variant = config_name.partition(':')
@@ -32,6 +33,7 @@ def child(config_name):
   mesh = parallel.make_mesh()
   config_base.validate(config, mesh.size)
   method = methods.create(config)
+  files = resources.load(config, method.dtype)
   data_dir = config.data_dir or None
   method.train_data(data_dir)  # builds a missing dataset (untimed: "once its data exists")
   t = time.perf_counter()
@@ -40,7 +42,7 @@ def child(config_name):
   method.eval_data(data_dir)
   seconds['data'] = time.perf_counter() - t
   t = time.perf_counter()
-  state = train.init_state(method, mesh, config.seed, batches[0])
+  state = train.init_state(method, mesh, config.seed, batches[0], files)
   jax.block_until_ready(state)
   seconds['init'] = time.perf_counter() - t
   t = time.perf_counter()
@@ -53,7 +55,7 @@ def child(config_name):
 def main(argv):
   import argparse
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--configs', default='h2l:tiny,l2h:tiny,degradation_sr:tiny,unet_degradation:tiny')
+  parser.add_argument('--configs', default='h2l:tiny,l2h_bicubic:tiny,degradation_sr:tiny,unet_degradation:tiny')
   parser.add_argument('--results', default=str(REPO / 'benchmarks' / 'RESULTS.md'))
   args = parser.parse_args(argv)
   env = {k: v for k, v in os.environ.items() if k not in ('JAX_COMPILATION_CACHE_DIR', 'XLA_FLAGS')}

