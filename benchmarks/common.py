@@ -25,7 +25,8 @@ def append_results(path, where, argv, header, rows):
   """Appends the command, the device and a markdown table to `path`."""
   columns = header.count('|') - 1
   with path.open('a') as f:
-    f.write(f'\n{where}:\n\n`{" ".join(["python"] + argv)}`\n\n{header}\n|{"---|" * columns}\n' + '\n'.join(rows) + '\n')
+    f.write(f'\n{where}:\n\n`{" ".join(["python"] + argv)}`\n\n{header}\n|{"---|" * columns}\n'
+            + '\n'.join(rows) + '\n')
 
 
 def narrower(c, divisor, fields):

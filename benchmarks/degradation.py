@@ -92,7 +92,7 @@ def main(argv):
     if method.sr_network is None:  # H2L: learns the degradation the next runs train on
       rows[name] = (steps, minutes, None)
       continue
-    upscale = jax.jit(lambda lr: metrics.quantize(method.upscale(state.averaged(), lr)))  # noqa: B023
+    upscale = jax.jit(lambda lr: metrics.quantize(method.upscale(state.averaged(), lr)))
     sr_real = in_batches(upscale, real_lr)
     rows[name] = (steps, minutes, scores(sr_real, real_lr, hr_real, in_batches(upscale, lr_paired), hr_paired))
     columns[name] = sr_real[:8]

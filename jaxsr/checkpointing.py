@@ -118,7 +118,7 @@ class Checkpointer:
     for step in sorted(self._manager.all_steps(), reverse=True):
       try:
         restored = self._restore_retrying(step, state)
-      except Exception as error:  # noqa: BLE001  (orbax and tensorstore raise many kinds; classified below)
+      except Exception as error:
         if _is_mismatch(error):
           raise CheckpointMismatchError(step, self.directory, self._mismatches(step, state)) from error
         if not _is_damage(error):
@@ -156,7 +156,7 @@ class Checkpointer:
       for candidate in [step] if step is not None else steps:
         try:
           return candidate, self.restore(candidate, state)[0]
-        except Exception as error:  # noqa: BLE001  (orbax and tensorstore raise many kinds; classified here)
+        except Exception as error:
           if _is_mismatch(error):
             raise CheckpointMismatchError(candidate, self.directory, self._mismatches(candidate, state)) from error
           failures[candidate] = error
@@ -173,7 +173,7 @@ class Checkpointer:
     for attempt in range(attempts):
       try:
         return self.restore(step, state)
-      except Exception as error:  # noqa: BLE001
+      except Exception as error:
         if _is_mismatch(error) or _is_damage(error) or attempt == attempts - 1:
           raise
         logging.warning('Reading checkpoint %d failed (%s: %s); trying again in %.0f s.', step,

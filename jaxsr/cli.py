@@ -79,7 +79,7 @@ def run(main, **kwargs):
   def guarded(argv):
     try:
       return main(argv)
-    except Exception as error:  # noqa: BLE001 (re-raised unless it is a user error)
+    except Exception as error:
       if os.environ.get('JAXSR_TRACEBACK') or not is_user_error(error):
         raise
       message = error.args[0] if isinstance(error, KeyError) and error.args else error

@@ -141,8 +141,8 @@ def read(path, expected, network=None):
     arrays = npz.read(file, '--run', 'export', shapes=shapes, part=True)
     flat.update({k: _from_storable(v, record['dtype']) for k, v in arrays.items()})
   if missing := sorted(set(shapes) - set(flat)):
-    raise ValueError(f'{path}: the export lacks {missing[:3]}{" and more" if len(missing) > 3 else ""}; its config.json '
-                     f'builds a network with them')
+    more = ' and more' if len(missing) > 3 else ''
+    raise ValueError(f'{path}: the export lacks {missing[:3]}{more}; its config.json builds a network with them')
   return record, traverse_util.unflatten_dict(flat, sep='/')
 
 

@@ -33,7 +33,7 @@ def _parse_flags(argv):
   (ml_collections suggests names only for top-level fields)."""
   try:
     return flags.FLAGS(argv)
-  except Exception as error:  # noqa: BLE001  (absl and ml_collections raise several kinds; re-raised below)
+  except Exception as error:
     files = [a.split('=', 1)[1] for a in argv[1:] if a.startswith('--config=')]
     if files:
       path, _, arg = files[-1].partition(':')

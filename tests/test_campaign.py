@@ -8,7 +8,7 @@ import pytest
 from absl import app, flags
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'benchmarks' / 'cpu'))
-import campaign  # noqa: E402
+import campaign
 
 
 @pytest.fixture

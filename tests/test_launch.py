@@ -14,7 +14,8 @@ LOCAL = REPO / 'launch' / 'local.sh'
 
 
 def test_two_processes_end_with_the_parameters_of_one_process(data_dir, tmp_path):
-  args = [f'--config={REPO}/configs/h2l.py:tiny', '--config.num_steps=3', '--config.log_every=1', '--config.eval_every=3',
+  args = [f'--config={REPO}/configs/h2l.py:tiny', '--config.num_steps=3', '--config.log_every=1',
+          '--config.eval_every=3',
           '--config.checkpoint_every=3']
   env = {**os.environ, 'XLA_FLAGS': FAST_COMPILE, 'PYTHON': sys.executable}  # one CPU device per process
   two = subprocess.run(['bash', LOCAL, '2', '--', *args, f'--workdir={tmp_path / "two"}'], env=env,

@@ -12,7 +12,7 @@ from PIL import Image
 from jaxsr import niqe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'benchmarks'))
-import niqe_parity  # noqa: E402
+import niqe_parity
 
 # BasicSR 1.4.2's calculate_niqe(convert_to='y') on niqe_parity.parity_images(), printed by
 # `python benchmarks/niqe_parity.py --basicsr=basicsr-1.4.2/basicsr` (benchmarks/RESULTS.md).

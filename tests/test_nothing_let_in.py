@@ -78,8 +78,8 @@ def test_a_zip_bomb_is_refused_from_its_headers_before_anything_is_inflated(expo
         f.write(bytes(4_000_000))
   assert bomb.stat().st_size < 2**20
   with pytest.raises(ValueError, match=rf'{key} is \(100000000,\), expected'):
-    npz.read(bomb, '--run', 'export', shapes={'/'.join(k): np.shape(v) for k, v in traverse_util.flatten_dict(variables).items()},
-             part=True)
+    shapes = {'/'.join(k): np.shape(v) for k, v in traverse_util.flatten_dict(variables).items()}
+    npz.read(bomb, '--run', 'export', shapes=shapes, part=True)
   with pytest.raises(ValueError, match='declares 381 MiB of arrays, more than'):
     npz.read(bomb, 'config.vgg.weights', 'convert_vgg')  # no shapes: capped by the file's size
 

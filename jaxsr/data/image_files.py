@@ -13,9 +13,9 @@ SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff', '.gif')  
 
 def find(root, required=True, depth=None):
   """The image files under `root` (at any depth, or only `depth` folders down), sorted, following symlinked
-  folders (once each); when there are none, an error naming the folder (or, not `required`, an empty list). What is left out is counted in the log:
-  files of other types by suffix, and entries with an image suffix that are not regular files (a pipe named
-  .png would hang the reader)."""
+  folders (once each); when there are none, an error naming the folder (or, not `required`, an empty list). What
+  is left out is counted in the log: files of other types by suffix, and entries with an image suffix that are not
+  regular files (a pipe named .png would hang the reader)."""
   root = Path(root).expanduser()
   files, others, special, seen = [], collections.Counter(), 0, set()
   for folder, subfolders, names in os.walk(root, followlinks=True):
