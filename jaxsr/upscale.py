@@ -11,11 +11,11 @@ existing outputs (without --overwrite) stop the tool before it reads a single im
 
 A face crop is resized to the run's LR side (image_size / scale, bicubic) and super-resolved. In a whole photo
 MTCNN finds the faces and their five landmarks; each face is aligned to the template the training faces were
-aligned to (the similarity transform `jaxsr.data.prepare` aligns them with), super-resolved, and pasted back through the inverse
-transform into the photo enlarged by bicubic x --upscale, under a mask that fades over the outer --feather of the
-aligned square, so no seam shows. A fully convolutional network takes each face at its own size (a 40 px face
-from 40 px, not from a shrink to 16); others take their training input size. A photo whose enlargement would
-exceed --max_megapixels is refused before any image is decoded. `--mode=auto` treats images no larger than 4 LR
+aligned to (jaxsr.data.alignment, as jaxsr.data.prepare aligns HR faces), super-resolved, and pasted back through
+the inverse transform into the photo enlarged by bicubic x --upscale, under a mask that fades over the outer
+--feather of the aligned square, so no seam shows. A fully convolutional network takes each face at its own size
+(a 40 px face from 40 px, not from a shrink to 16); others take their training input size. A photo whose
+enlargement would exceed --max_megapixels is refused before any image is decoded. `--mode=auto` treats images no larger than 4 LR
 sides as crops and others as photos.
 """
 import collections
