@@ -15,8 +15,8 @@ aligned to (jaxsr.data.alignment, as jaxsr.data.prepare aligns HR faces), super-
 the inverse transform into the photo enlarged by bicubic x --upscale, under a mask that fades over the outer
 --feather of the aligned square, so no seam shows. A fully convolutional network takes each face at its own size
 (a 40 px face from 40 px, not from a shrink to 16); others take their training input size. A photo whose
-enlargement would exceed --max_megapixels is refused before any image is decoded. `--mode=auto` treats images no larger than 4 LR
-sides as crops and others as photos.
+enlargement would exceed --max_megapixels is refused before any image is decoded. `--mode=auto` treats images no
+larger than 4 LR sides as crops and others as photos.
 """
 import collections
 from pathlib import Path
