@@ -8,7 +8,7 @@ patches; at two scales (the second by MATLAB's antialiased bicubic `imresize(., 
 contrast-normalised (MSCN) coefficients under a 7x7 Gaussian window (sigma 7/6, replicated borders); per patch 18
 features: the shape and spread of an asymmetric generalised Gaussian (AGGD) fitted to the coefficients, and shape,
 mean and both spreads of one fitted to each of their four neighbour products; the image's patches as a Gaussian,
-and the score (Eq. 3 of the paper)
+and the score (Eq. 10 of the paper)
 
     D = sqrt((mu_1 - mu_2)^T ((Sigma_1 + Sigma_2) / 2)^+ (mu_1 - mu_2))
 
@@ -171,7 +171,7 @@ def features(image, patch):
 
 
 def distance(patch_features_, model):
-  """Eq. 3: the distance between the Gaussian of the patches' features and the model's. As the release's
+  """Eq. 10: the distance between the Gaussian of the patches' features and the model's. As the release's
   nanmean and nancov: each feature's mean over the patches where it is defined (a flat patch has no shape), the
   covariance over the patches where all are."""
   kept = patch_features_[~np.isnan(patch_features_).any(1)]
