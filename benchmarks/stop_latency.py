@@ -15,7 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import jax
 from absl import app, flags
 
 import common
@@ -60,8 +59,7 @@ def stop_latency(in_flight, workdir):
 
 def main(argv):
   del argv
-  device = jax.devices()[0]
-  where = f'{jax.device_count()} x {device.device_kind} ({device.platform}), jax {jax.__version__}'
+  where = common.device_description()
   rows = []
   with tempfile.TemporaryDirectory() as tmp:
     for in_flight in map(int, _IN_FLIGHT.value):

@@ -43,7 +43,7 @@ def main(argv):
   del argv
   mesh = parallel.make_mesh()
   device = jax.devices()[0]
-  where = f'{jax.device_count()} x {device.device_kind} ({device.platform}), jax {jax.__version__}'
+  where = common.device_description()
   rows = []
   for name in _CONFIGS.value:
     for precision in _PRECISIONS.value:
