@@ -1,0 +1,140 @@
+"""Recipes for the paired x4 face model compared at equal CPU minutes, from scratch, on held-out faces.
+
+    nohup python benchmarks/cpu/recipes.py --minutes=6 > recipes.log 2>&1 &
+    python benchmarks/cpu/recipes.py --minutes=6 --recipes=base,mse     # some of RECIPES
+
+Every recipe is the shipped one (`configs/edsr.py:face_cpu`, RECIPES['base']) with one change. Equal minutes are
+counted in steps, not on the wall clock, so that a test run sharing the cores does not favour one recipe: each
+recipe's full training step is timed first on random batches (benchmarks/common.py's measure_step, all recipes
+back to back), and a recipe trains --minutes times its own steps per minute, times the share of the step rate
+the base recipe keeps with the input pipeline (measured on its run; PIPELINE_SHARE before that). Each run is one
+warmup (a tenth of its steps) + cosine cycle unless the recipe sets its own schedule, then is measured by
+`jaxsr.evaluate` on every held-out celeba_hr face (LR by PIL bicubic), the moving average of the weights where
+the recipe keeps one. Uses campaign.py's datasets and its --runs and --shared_data; the table is appended to
+benchmarks/RESULTS.md.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from absl import app, flags, logging
+
+import campaign
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / 'benchmarks'))
+import common  # noqa: E402  (benchmarks/common.py, beside this folder)
+
+_RECIPES = flags.DEFINE_list('recipes', None, 'Names of RECIPES to run (default: all), in this order.')
+_RESULTS = flags.DEFINE_string('results', str(REPO / 'benchmarks' / 'RESULTS.md'), 'Markdown file to append to.')
+
+BASE = 'edsr:face_cpu'
+# name: (what changes, --config overrides). The base recipe: L1, bicubic skip, Adam 2e-4, warmup + cosine, EMA
+# 0.999, batch 16, 16 blocks of 64.
+RECIPES = {
+    'base': ('the shipped recipe', {}),
+    'lr_1e-4': ('learning rate 1e-4', {'generator.optimizer.learning_rate': 1e-4}),
+    'lr_5e-4': ('learning rate 5e-4', {'generator.optimizer.learning_rate': 5e-4}),
+    'constant_lr': ("constant 1e-4, no warmup (EDSR's own schedule at this length)",
+                    {'generator.optimizer.learning_rate': 1e-4, 'generator.optimizer.schedule': 'constant'}),
+    'batch_8': ('batch 8', {'batch_size': 8}),
+    'batch_32': ('batch 32', {'batch_size': 32}),
+    'mse': ('MSE instead of L1', {'loss.l1': 0.0, 'loss.mse': 1.0}),
+    'ema_0.99': ('moving average 0.99', {'ema_decay': 0.99}),
+    'no_ema': ('no moving average', {'ema_decay': 0.0}),
+    'width_32': ('16 blocks of 32 channels', {'generator.features': 32}),
+    'depth_8': ('8 blocks of 64 channels', {'generator.blocks': 8}),
+}
+PIPELINE_SHARE = 0.8  # the train loop's step rate over the bare step's, until the base recipe's run measures it
+
+
+def config_of(overrides):
+  config = common.load_config(REPO / 'configs', BASE)
+  for dotted, value in overrides.items():
+    node = config
+    *path, last = dotted.split('.')
+    for part in path:
+      node = node[part]
+    node[last] = value
+  return config
+
+
+def bare_rates(names):
+  """Steps per second of each recipe's full training step on random batches, timed back to back."""
+  from jaxsr import parallel
+  mesh = parallel.make_mesh()
+  rates = {}
+  for name in names:
+    rates[name] = common.measure_step(config_of(RECIPES[name][1]), mesh, 10)[1]
+    logging.info('%s: %.2f steps/s (bare step)', name, rates[name])
+  return rates
+
+
+def train_command(workdir, steps, overrides):
+  config = config_of(overrides)
+  settings = {'dataset': campaign.TRAIN_SET, 'eval_dataset': campaign.TRAIN_SET,
+              'data_dir': str(campaign.data_dir()), 'num_steps': steps, 'eval_every': steps,
+              'checkpoint_every': steps, 'log_every': 50}
+  if config.generator.optimizer.schedule == 'warmup_cosine':
+    settings.update({'generator.optimizer.decay_steps': steps, 'generator.optimizer.warmup_steps': steps // 10})
+  settings.update(overrides)
+  config_file = REPO / 'configs' / BASE.replace(':', '.py:')
+  return [sys.executable, '-m', 'jaxsr.main', f'--config={config_file}', f'--workdir={workdir}',
+          *(f'--config.{k}={v}' for k, v in settings.items())]
+
+
+def loop_rate(workdir):
+  """The run's median logged steps per second."""
+  rates = sorted(json.loads(line)['perf/steps_per_second'] for line in (workdir / 'metrics.jsonl').open()
+                 if 'perf/steps_per_second' in line)
+  return rates[len(rates) // 2]
+
+
+def held_out(workdir):
+  """(bicubic row, run row) of jaxsr.evaluate on every held-out face."""
+  from jaxsr import evaluate, inference
+  loaded = inference.load(workdir)
+  data = evaluate.test_set(loaded.config.image_size, loaded.scale, dataset=campaign.TRAIN_SET,
+                           data_dir=str(campaign.data_dir()))
+  rows, _ = evaluate.evaluate([loaded], ['bicubic'], data, loaded.scale)
+  return rows
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.INFO)
+  names = _RECIPES.value or list(RECIPES)
+  unknown = [n for n in names if n not in RECIPES]
+  if unknown:
+    raise app.UsageError(f'--recipes: unknown {", ".join(unknown)} (known: {", ".join(RECIPES)})')
+  campaign.build_datasets()
+  minutes = campaign._MINUTES.value
+  rates = bare_rates(sorted(set(names) | {'base'}, key=list(RECIPES).index))
+  share, rows = PIPELINE_SHARE, []
+  for name in names:
+    what, overrides = RECIPES[name]
+    steps = int(rates[name] * share * 60 * minutes)
+    workdir = Path(campaign._RUNS.value).parent / 'recipes' / f'{minutes:g}min' / name
+    if not _finished(workdir, steps):
+      logging.info('%s: %d steps (%.2f bare steps/s x %.2f)', name, steps, rates[name], share)
+      subprocess.run(train_command(workdir, steps, overrides), check=True, cwd=REPO)
+    if name == 'base':
+      share = min(1.0, loop_rate(workdir) / rates[name])
+    bicubic, run = held_out(workdir)
+    rows.append(f'| {name} | {what} | {steps:,} | {run["psnr"]:.2f} ({run["psnr"] - bicubic["psnr"]:+.2f}) | '
+                f'{run["ssim"]:.4f} | {run["psnr_y"]:.2f} ({run["psnr_y"] - bicubic["psnr_y"]:+.2f}) |')
+    logging.info('%s', rows[-1])
+  where = (f'{common.device_description()}, {minutes:g} minutes each at the bare step rates; every held-out '
+           f'celeba_hr face (bicubic PSNR RGB {bicubic["psnr"]:.2f}, Y {bicubic["psnr_y"]:.2f})')
+  common.append_results(Path(_RESULTS.value), where, sys.argv,
+                        '| recipe | change | steps | PSNR RGB (- bicubic) | SSIM RGB | PSNR Y (- bicubic) |', rows)
+
+
+def _finished(workdir, steps):
+  from jaxsr import checkpointing
+  return max(checkpointing.saved_steps(workdir / 'checkpoints'), default=0) >= steps
+
+
+if __name__ == '__main__':
+  app.run(main)
