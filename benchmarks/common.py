@@ -6,7 +6,9 @@ import jax
 import ml_collections
 import numpy as np
 
-from jaxsr import config_base, methods, parallel, train
+from jaxsr import methods
+from jaxsr.core import config_base, parallel
+from jaxsr.training import train
 
 
 def load_config(configs_dir, name):

@@ -25,8 +25,11 @@ def child(config_name):
   """Runs in the fresh process: times each stage of one start and prints them as JSON."""
   start = time.perf_counter()
   import jax
-  from jaxsr import config_base, methods, parallel, resources, train
+
+  from jaxsr import methods
+  from jaxsr.core import config_base, parallel
   from jaxsr.data import pipeline
+  from jaxsr.training import resources, train
   seconds = {'import': time.perf_counter() - start}
   name, _, variant = config_name.partition(':')
   config = config_base.sibling_config(REPO / 'configs' / 'x.py', name, variant)

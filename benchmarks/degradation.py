@@ -25,9 +25,12 @@ import numpy as np
 from absl import app, flags
 from PIL import Image
 
-import common
-from jaxsr import config_base, images, methods, metrics, train
+from jaxsr import methods
+from jaxsr.core import config_base, images, metrics
 from jaxsr.data import pipeline
+from jaxsr.training import train
+
+import common
 
 REPO = Path(__file__).resolve().parents[1]
 _DATA_DIR = flags.DEFINE_string('data_dir', None, 'tfds data dir holding both datasets.')

@@ -15,9 +15,11 @@ from pathlib import Path
 import jax
 from absl import app, flags
 
-import common
-from jaxsr import methods, parallel
+from jaxsr import methods
+from jaxsr.core import parallel
 from jaxsr.data import pipeline
+
+import common
 
 REPO = Path(__file__).resolve().parents[1]
 _CONFIG = flags.DEFINE_string('config', 'degradation_sr', 'configs/<name>.py whose training data is read.')

@@ -20,8 +20,8 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from jaxsr import niqe  # noqa: E402
 from jaxsr.data import procedural_faces  # noqa: E402
+from jaxsr.evaluation import niqe  # noqa: E402
 
 _BASICSR = flags.DEFINE_string('basicsr', None, "BasicSR's source package folder (holding metrics/niqe.py).")
 _RESULTS = flags.DEFINE_string('results', str(REPO / 'benchmarks' / 'RESULTS.md'), 'Markdown file to append to.')

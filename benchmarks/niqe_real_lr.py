@@ -15,9 +15,12 @@ from pathlib import Path
 
 from absl import app, flags
 
-import common
-from jaxsr import evaluate, inference, niqe
+from jaxsr import evaluate
 from jaxsr.data import pipeline
+from jaxsr.evaluation import niqe
+from jaxsr.using import inference
+
+import common
 
 REPO = Path(__file__).resolve().parents[1]
 _NIQE = flags.DEFINE_string('niqe', None, 'A NIQE model of HR faces (python -m jaxsr.niqe --fit).', required=True)

@@ -19,10 +19,13 @@ import jax
 from absl import app, flags
 from PIL import Image
 
-import common
-from jaxsr import config_base, images, methods, parallel, train
-from jaxsr.checkpointing import Checkpointer
+from jaxsr import methods
+from jaxsr.core import config_base, images, parallel
 from jaxsr.data import pipeline
+from jaxsr.storage.checkpointing import Checkpointer
+from jaxsr.training import train
+
+import common
 
 REPO = Path(__file__).resolve().parents[1]
 _DATA_DIR = flags.DEFINE_string('data_dir', None, 'tfds data dir holding the dataset.')

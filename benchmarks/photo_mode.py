@@ -21,9 +21,11 @@ import tqdm
 from absl import app, flags
 from PIL import Image
 
+from jaxsr import upscale
+from jaxsr.data import alignment, face_detection, image_files, mtcnn
+from jaxsr.using import inference
+
 import common
-from jaxsr import inference, upscale
-from jaxsr.data import alignment, face_detection, image_files
 
 REPO = Path(__file__).resolve().parents[1]
 _RUN = flags.DEFINE_string('run', str(REPO / 'pretrained' / 'edsr_x4_celeba'), 'A x4 run or export.')
@@ -77,7 +79,7 @@ def main(argv):
     raise app.UsageError(f'--run: a x{SCALE} model is needed, {_RUN.value} is x{model.scale}')
   seen = {p.name for p in image_files.find(_EXCLUDE.value)} if _EXCLUDE.value else set()
   sources = [p for p in image_files.find(_PHOTOS.value) if p.name not in seen]
-  mtcnn = face_detection.mtcnn_detector(min_face_size=8) if _DETECTOR.value == 'mtcnn' else None
+  found_by_mtcnn = mtcnn.detector(min_face_size=8) if _DETECTOR.value == 'mtcnn' else None
   rng = np.random.default_rng(0)
   rows = []
   for lr_side in map(int, _SIZES.value):
@@ -86,7 +88,7 @@ def main(argv):
     for k in tqdm.tqdm(picks, desc=f'{lr_side} px faces', unit='photo'):
       hr, lr, landmarks, canvas_to_unit = make_photos(image_files.read_rgb(sources[k]), lr_side, rng)
       oracle = [face_detection.Face((0.0, 0.0, 1.0, 1.0), 1.0, landmarks)]
-      detect = mtcnn or (lambda image, faces=oracle: faces)
+      detect = found_by_mtcnn or (lambda image, faces=oracle: faces)
       where = face_core(canvas_to_unit, hr.width)
       scores['bicubic'].append(psnr(lr.resize(hr.size, Image.BICUBIC), hr, where))
       for name, native in (('native', True), ('fixed', False)):

@@ -19,8 +19,11 @@ from pathlib import Path
 import jax
 from absl import app, flags
 
+from jaxsr import methods
+from jaxsr.core import config_base, images
+from jaxsr.training import summary, train
+
 import common
-from jaxsr import config_base, images, methods, summary, train
 
 REPO = Path(__file__).resolve().parents[1]
 _DATA_DIR = flags.DEFINE_string('data_dir', None, 'tfds data dir holding the identity dataset.')

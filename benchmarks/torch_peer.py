@@ -6,7 +6,7 @@ eager and with torch.compile against jaxsr's jitted step, in the same run, devic
 The PyTorch networks are built from the same config fields as jaxsr's (configs/degradation_sr.py:yoon, yoon28's
 networks; `:yoon,tiny` works),
 and their parameter counts are asserted equal to ours, network by network. The step is the one
-jaxsr/methods/degradation_sr.py takes: D_LR on real LR vs H2L(hr, z), then H2L against the updated D_LR
+jaxsr.methods.degradation_sr takes: D_LR on real LR vs H2L(hr, z), then H2L against the updated D_LR
 (alpha MSE to the 4x average-pooled HR + beta hinge), then D_HR on HR vs L2H(H2L output), then L2H against the
 updated D_HR (MSE + adversarial hinge); Adam with the configs' betas, generators' outputs reused as jaxsr reuses
 them (one generator forward per step). The discriminators see real and fake in one call, where jaxsr makes two:
@@ -28,8 +28,10 @@ from absl import app, flags
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from jaxsr import methods
+from jaxsr.core import parallel
+
 import common
-from jaxsr import methods, parallel
 
 REPO = Path(__file__).resolve().parents[1]
 _CONFIG = flags.DEFINE_string('config', 'degradation_sr:yoon', 'configs/<name>.py of the joint method, with yoon28\'s '

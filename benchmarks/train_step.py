@@ -16,8 +16,9 @@ from pathlib import Path
 import jax
 from absl import app, flags
 
+from jaxsr.core import parallel
+
 import common
-from jaxsr import parallel
 
 REPO = Path(__file__).resolve().parents[1]
 _CONFIGS = flags.DEFINE_list('configs', ['h2l'], 'configs/<name>.py, `name:variant` too.')

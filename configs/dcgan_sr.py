@@ -1,5 +1,5 @@
 """DCGAN super-resolution x4 as its notebook ran it (dwipddalal/Image-super-resolution-using-GANs,
-Super_Resolution_DCGAN.ipynb; jaxsr/methods/dcgan_sr.py): 32 -> 128 faces, bilinear LR without antialiasing,
+Super_Resolution_DCGAN.ipynb; jaxsr.methods.dcgan_sr): 32 -> 128 faces, bilinear LR without antialiasing,
 0.8 MSE + 0.2 BCE with noisy labels, Adam 2e-4 (beta1 0.5) for G, RMSprop 1e-4 clipped to 1 for D, batch 128,
 15 epochs of the notebook's 182,340 CelebA faces.
 
@@ -12,7 +12,7 @@ the notebook: --config.dataset=face_folder/celeba128 after `python -m jaxsr.data
 `--config.generator.bn_activations=True --config.discriminator.bn_activations=True` adds the LeakyReLUs the
 notebook writes after its BatchNorms but never adds to the model.
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 
 
 def get_config(arg=''):

@@ -8,7 +8,7 @@ generator, discriminator, loss and gan_loss, as in configs/l2h_bicubic.py.
 """
 import ml_collections
 
-from jaxsr import config_base
+from jaxsr.core import config_base
 
 
 def get_config(arg=''):

@@ -13,7 +13,7 @@ benchmarks/RESULTS.md compares recipes at equal minutes): the bicubic skip (the 
 bicubic upsampling), 2e-4 with 1,000 warmup steps and a cosine to 0 at `decay_steps`, and a moving average of the
 weights (0.999) for evaluation and export.
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 
 
 def get_config(arg=''):

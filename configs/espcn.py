@@ -6,7 +6,7 @@
 Kept different: the paper trains with SGD, 0.01 falling to 1e-4, on the luminance channel; here Adam at 1e-3 on
 RGB (no schedule to tune; --config.generator.optimizer.* sets another).
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 
 
 def get_config(arg=''):

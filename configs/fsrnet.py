@@ -22,7 +22,7 @@ Deviations, decided where the paper is silent or needs what cannot ship: Adam (t
 2.5e-4); no parsing maps (no dataset here has them); the discriminator's layers are SRGAN's (the paper names
 none).
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 from jaxsr.models import discriminators
 
 

@@ -12,7 +12,7 @@ By default both come from the embedded procedural faces: HR faces, and the hidde
 For CelebA + WIDER: --config.dataset=face_folder/celeba --config.hr_feature=image
   --config.lr_dataset=lr_face_folder/wider --config.lr_feature=image (see README, "Your own data").
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 
 
 def get_config(arg=''):

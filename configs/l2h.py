@@ -9,7 +9,7 @@ Every other field is configs/l2h_bicubic.py's. The H2L step used is recorded at 
 resume (--config.h2l_step chooses one). Any paired method trains on a learned degradation the same way:
 --config.degradation=h2l --config.h2l_workdir=runs/h2l.
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 
 
 def get_config(arg=''):

@@ -9,7 +9,7 @@ Evaluation runs on paired test faces (PSNR/SSIM) and on the real LR test faces o
 SWD to the HR test faces): by default the embedded data's hidden degradation; for WIDER faces
 --config.lr_dataset=lr_face_folder/wider --config.lr_feature=image.
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 
 
 def get_config(arg=''):

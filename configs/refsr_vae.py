@@ -15,7 +15,7 @@ dataset work the same way once arranged as <split>/<person>/<photo>. The default
 `procedural_identities` (200 people, 24 train + 3 val photos each, built on first use); `:tiny` uses 8 people of
 64 px and shrinks everything else.
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 
 
 def get_config(arg=''):

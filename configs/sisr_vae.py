@@ -11,12 +11,12 @@
     python -m jaxsr.main --config=configs/sisr_vae.py:tiny --workdir=runs/sisr_vae_tiny   # the embedded faces
 
 It reads only `image`, so any face dataset serves (--config.dataset=face_folder/<name> --config.eval_split=test).
-The loss is the prototxt's, L1 + 10 VGG + KL, each summed per face as Caffe does (jaxsr/methods/reference_vae.py),
+The loss is the prototxt's, L1 + 10 VGG + KL, each summed per face as Caffe does (jaxsr.methods.reference_vae),
 once given a VGG19 file (from `python -m jaxsr.convert_vgg`): --config.loss.vgg=10 --config.vgg.weights=vgg19.npz.
 Without one, the default, the perceptual term is 0.
 Decided where the paper and prototxt are silent (no solver file): Adam at 1e-4, batch 16.
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 
 
 def get_config(arg=''):

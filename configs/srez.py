@@ -7,9 +7,9 @@ halved every 5k steps, batch 16.
 The original works on [0, 1] images and jaxsr on [-1, 1]: the same loss there is lr_l1 = 0.45 here (L1 doubles),
 and input_noise keeps the original's 0.03 on [0, 1] (the method doubles it). Augmentation as srez_input.py: flips,
 saturation, brightness and contrast jitter, and a +-8 px move of its 128 px crop, here +-4 px of the 64 px face
-(jaxsr/data/augment.py).
+(jaxsr.data.augment).
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 from jaxsr.models import discriminators
 
 

@@ -15,7 +15,7 @@ VGG19 (`torch` preprocessing) takes inputs normalised to unit variance and has o
 features are on another scale and the same weight gives another content / adversarial balance than the paper's:
 with such a file, compare the logged `generator/vgg` term with the pixel MSE and adjust --config.loss.vgg.
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 from jaxsr.models import discriminators
 
 

@@ -5,7 +5,7 @@ AdaBelief (Zhuang et al. 2020) instead of Adam and a content loss of MSE + DSSIM
 
 The write-up gives neither term's weight: both are 1 (config.loss.mse, config.loss.dssim), the plain sum it names.
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 
 
 def get_config(arg=''):

@@ -7,7 +7,7 @@
 Inputs are HR faces degraded by `degradation` (bicubic, area, blur_noise_jpeg). Your own faces:
 --config.dataset=face_folder/celeba --config.eval_dataset=face_folder/celeba (README, "Your own data").
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 
 
 def get_config(arg=''):

@@ -1,5 +1,5 @@
 """The face-SR write-up's degradation pipeline (a7med12345/Face_super-resolution): H2L and L2H U-Nets and an LR
-discriminator at 64x64, trained together in one step (jaxsr/methods/unet_degradation.py).
+discriminator at 64x64, trained together in one step (jaxsr.methods.unet_degradation).
 
     python -m jaxsr.main --config=configs/unet_degradation.py --workdir=runs/unet_degradation
     python -m jaxsr.main --config=configs/unet_degradation.py:hr_disc --workdir=runs/unet_hr_disc  # + D on L2H
@@ -9,7 +9,7 @@ Data as configs/h2l.py: HR faces from `dataset`, unpaired real 16x16 LR faces fr
 widths are the figures' (about 21 M parameters each); `tiny` makes them 8 times narrower, on the 256-face embedded
 set, for a few steps.
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 
 
 def get_config(arg=''):

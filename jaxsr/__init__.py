@@ -6,8 +6,8 @@
 """
 
 
-def load(path, step=None):
+def load(path, step: int | None = None):
   """The super-resolver of a trained run (its newest checkpoint, or `step`) or of a `jaxsr.export` folder:
-  jaxsr.inference.SuperResolver. Imported on first use, so that `import jaxsr` stays light."""
-  from jaxsr import inference
+  jaxsr.using.inference.SuperResolver. Imported on first use, so that `import jaxsr` stays light."""
+  from jaxsr.using import inference
   return inference.load(path, step)

@@ -1,4 +1,4 @@
-"""Converts Inception-v3 weights for FID and KID to jaxsr's .npz (jaxsr/models/inception.py), with no network access.
+"""Converts Inception-v3 weights for FID and KID to jaxsr's .npz (jaxsr.models.inception), with no network access.
 
     python -m jaxsr.convert_inception --src=pt_inception-2015-12-05-6726825d.pth --out=inception.npz   # pytorch-fid
     python -m jaxsr.convert_inception --src=inception_v3_google-0cc3c7bd.pth --out=inception.npz       # torchvision
@@ -12,7 +12,7 @@ import jax
 import numpy as np
 from absl import flags
 
-from jaxsr import cli, torch_state
+from jaxsr.core import cli, torch_state
 from jaxsr.models import inception
 
 FLAGS = flags.FLAGS

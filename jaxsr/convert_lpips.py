@@ -1,4 +1,4 @@
-"""Makes jaxsr's LPIPS weights file (jaxsr/models/lpips.py) from the PyTorch files the `lpips` package uses:
+"""Makes jaxsr's LPIPS weights file (jaxsr.models.lpips) from the PyTorch files the `lpips` package uses:
 
     python -m jaxsr.convert_lpips --net=alex --backbone=alexnet-owt-7be5be79.pth \
         --heads=lpips/weights/v0.1/alex.pth --out=lpips_alex.npz
@@ -14,7 +14,7 @@ import re
 import numpy as np
 from absl import flags
 
-from jaxsr import cli, torch_state
+from jaxsr.core import cli, torch_state
 from jaxsr.models import lpips
 
 

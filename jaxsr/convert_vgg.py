@@ -1,4 +1,4 @@
-"""Converts public VGG19 weights to jaxsr's .npz (see jaxsr/models/vgg.py), with no network access.
+"""Converts public VGG19 weights to jaxsr's .npz (see jaxsr.models.vgg), with no network access.
 
     python -m jaxsr.convert_vgg --src=vgg19-dcbb9e9d.pth --out=vgg19.npz        # torchvision state dict
     python -m jaxsr.convert_vgg --src=vgg19.safetensors --out=vgg19.npz          # the same, as safetensors
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from absl import flags
 
-from jaxsr import cli, torch_state
+from jaxsr.core import cli, torch_state
 from jaxsr.models import vgg
 
 # torchvision's vgg19().features: the Conv2d modules sit at these indices (ReLUs and pools in between).

@@ -20,9 +20,9 @@ Rows: every run, and --baseline `bicubic`: PIL 10+ Image.resize((scale w, scale 
 LR face (Keys a = -0.5), no crop, so anyone with PIL gets the same numbers from the same folders.
 Columns: PSNR and SSIM on RGB and on Y (BT.601, a border of `scale` px cropped), LR consistency (PSNR of the
 bicubic downscale of the output against the input), SWD (x 1e3) between the outputs and the HR set, with
---inception_weights FID and KID to the HR set (jaxsr/fid.py), with --lpips LPIPS to each HR face (Zhang et al.,
-CVPR 2018; jaxsr/models/lpips.py, lower is closer), with --niqe the NIQE of each method's outputs as a set (all
-their patches together; no reference needed, so it scores real LR faces too; jaxsr/niqe.py, lower is more
+--inception_weights FID and KID to the HR set (jaxsr.evaluation.fid), with --lpips LPIPS to each HR face (Zhang et al.,
+CVPR 2018; jaxsr.models.lpips, lower is closer), with --niqe the NIQE of each method's outputs as a set (all
+their patches together; no reference needed, so it scores real LR faces too; jaxsr.evaluation.niqe, lower is more
 natural), parameters, and inference images/s (after compilation).
 """
 import collections
@@ -35,9 +35,12 @@ import numpy as np
 from absl import app, flags, logging
 from PIL import Image
 
-from jaxsr import cli, fid, images, inference, metrics, niqe, summary
+from jaxsr.core import cli, images, metrics
 from jaxsr.data import degradations, image_files, pipeline
+from jaxsr.evaluation import fid, niqe
 from jaxsr.models import lpips
+from jaxsr.training import summary
+from jaxsr.using import inference
 
 FLAGS = flags.FLAGS
 PAIRED = ('psnr', 'ssim', 'psnr_y', 'ssim_y')

@@ -20,7 +20,10 @@ import jax
 import numpy as np
 from absl import flags, logging
 
-from jaxsr import checkpointing, cli, config_base, methods, run_record, torch_state, train
+from jaxsr import methods
+from jaxsr.core import cli, config_base, torch_state
+from jaxsr.storage import checkpointing, run_record
+from jaxsr.using import inference
 
 # GEN_DEEP builds a third-stage skip (`a2`, 128 -> 96) that its forward pass never calls; PyTorch >= 0.4.1 saves a
 # step counter per BatchNorm. Neither is a weight of the network that runs.
@@ -108,7 +111,7 @@ def import_run(src, out, fmt='bulat_l2h'):
     raise FileExistsError(f'--out: {out} already holds a run; choose another directory')
   config = bulat_l2h_config()
   method = methods.create(config)
-  state = train.placeholder_state(method, config)
+  state = inference.placeholder_state(method, config)
   generator = state.nets['generator']
   variables = bulat_l2h_variables(torch_state.read(src), {'params': generator.params, **generator.state})
   generator = generator.replace(params=variables['params'], state={'batch_stats': variables['batch_stats']},

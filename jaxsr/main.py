@@ -10,7 +10,8 @@ import jax
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from jaxsr import cli, config_base, train
+from jaxsr.core import cli, config_base
+from jaxsr.training import train
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'A configs/<method>.py file (`file.py:variant` too).',
                                           lock_config=True)

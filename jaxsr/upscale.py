@@ -26,8 +26,9 @@ import tqdm
 from absl import app, flags, logging
 from PIL import Image
 
-from jaxsr import cli, inference
-from jaxsr.data import alignment, face_detection, image_files
+from jaxsr.core import cli
+from jaxsr.data import alignment, image_files, mtcnn
+from jaxsr.using import inference
 
 FLAGS = flags.FLAGS
 
@@ -206,7 +207,7 @@ def main(argv):
       crop_targets.append(target)
       counts['crops'] += 1
     else:
-      detect = detect or face_detection.mtcnn_detector(min_face_size=12)
+      detect = detect or mtcnn.detector(min_face_size=12)
       result, found = upscale_photo(model, image, detect, reference, factor, FLAGS.native, FLAGS.feather,
                                     FLAGS.batch_size)
       Image.fromarray(result).save(target)

@@ -1,9 +1,8 @@
 """Eight CPU devices for the data-parallel tests, the tiny embedded dataset built once, config loading."""
 import importlib.util
 import os
-from pathlib import Path
-
 import tempfile
+from pathlib import Path
 
 # XLA's backend optimisations triple the compile time of the tiny networks the tests build and buy nothing at
 # their sizes; subprocesses get the same flag (FAST_COMPILE) without the eight devices.
@@ -54,8 +53,11 @@ def tiny(name, data_dir, **overrides):
 def setup_one_device(config):
   """(method, initial state, first host batch, jitted train step, mesh) of `config` on one device."""
   import jax
-  from jaxsr import methods, parallel, resources, train
+
+  from jaxsr import methods
+  from jaxsr.core import parallel
   from jaxsr.data import pipeline
+  from jaxsr.training import resources, train
   mesh = parallel.make_mesh(jax.devices()[:1])
   method = methods.create(config)
   batch = pipeline.host_batches(method.train_data(config.data_dir), config.batch_size, 0, 1)[0]
@@ -120,7 +122,7 @@ def identity_data(data_dir, tmp_path_factory):
 @pytest.fixture(scope='session')
 def srresnet_run(data_dir, tmp_path_factory):
   """A run directory of configs/srresnet.py:tiny trained for 2 steps."""
-  from jaxsr import train
+  from jaxsr.training import train
   run = tmp_path_factory.mktemp('runs') / 'srresnet'
   train.train_and_evaluate(tiny('srresnet', data_dir, num_steps=2, checkpoint_every=2, eval_every=2), run)
   return run

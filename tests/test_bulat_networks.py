@@ -270,6 +270,7 @@ def test_initialisation_matches_pytorch_statistics():
 
 def test_configs_train_the_authors_networks_and_runs_recorded_before_keep_yoon28s():
   from conftest import load_config
+
   from jaxsr import methods
   from jaxsr.models.discriminators import SNResNetDiscriminator
   from jaxsr.models.h2l import HighToLowGenerator

@@ -2,10 +2,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from absl import flags
+from conftest import REPO, load_config
 from ml_collections import config_flags
 
-from conftest import REPO, load_config
-from jaxsr import config_base, optim
+from jaxsr.core import config_base, optim
 
 
 def parse(*overrides):

@@ -3,12 +3,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from conftest import load_config, setup_one_device, tiny
-from jaxsr import checkpointing, methods, metrics, parallel, resources, run_record, train
+
+from jaxsr import methods
+from jaxsr.core import metrics, parallel
 from jaxsr.data import pipeline
 from jaxsr.models.discriminators import SNResNetDiscriminator
 from jaxsr.models.l2h import LowToHighGenerator
+from jaxsr.storage import checkpointing, run_record
+from jaxsr.training import resources, train
 
 
 def setup(config):

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jaxsr import evaluate, inference, niqe
+from jaxsr import evaluate
 from jaxsr.data import degradations, procedural_faces
+from jaxsr.evaluation import niqe
+from jaxsr.using import inference
 
 
 @pytest.fixture
@@ -78,7 +80,7 @@ def test_lr_folder_pairs_by_name_or_is_scored_without_ground_truth(face_dirs):
 
 
 def test_grids_name_their_columns_or_rows_under_a_title():
-  from jaxsr import images
+  from jaxsr.core import images
   colour = lambda value, size: np.full((3, size, size, 3), value, np.float32)  # noqa: E731
   columns = {'LR': colour(-1.0, 16), 'a long method name, step 1200': colour(1.0, 64)}
   by_column = images.grid(columns, title='step 1200')

@@ -4,9 +4,13 @@ import json
 import jax
 import numpy as np
 import pytest
+from conftest import setup_one_device as setup
+from conftest import tiny
 
-from conftest import setup_one_device as setup, tiny
-from jaxsr import export, inference, train
+from jaxsr import export
+from jaxsr.storage import exports
+from jaxsr.training import train
+from jaxsr.using import inference
 
 
 @pytest.fixture(scope='module')
@@ -18,14 +22,14 @@ def srresnet_run(tmp_path_factory, data_dir):
 
 def export_run(run, out, **kwargs):
   model = inference.load(run)
-  export.write(out, (run / 'config.json').read_text(), model.step, model.network, model.variables(), **kwargs)
+  exports.write(out, (run / 'config.json').read_text(), model.step, model.network, model.variables(), **kwargs)
   return model
 
 
 def test_a_float32_export_upscales_exactly_as_its_run_and_bfloat16_closely(srresnet_run, tmp_path):
   lr = np.random.default_rng(0).integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)
   model = export_run(srresnet_run, tmp_path / 'f32', shard_mb=0.02)  # tiny shards: several files
-  files = export.read_record(tmp_path / 'f32')['files']
+  files = exports.read_record(tmp_path / 'f32')['files']
   assert len(files) > 1 and all((tmp_path / 'f32' / f).stat().st_size < 0.05 * 2**20 for f in files)
   exported = inference.load(tmp_path / 'f32')
   assert exported.step == model.step == 2 and not (tmp_path / 'f32' / 'checkpoints').exists()
@@ -37,7 +41,7 @@ def test_a_float32_export_upscales_exactly_as_its_run_and_bfloat16_closely(srres
 
 def test_a_damaged_export_is_refused(srresnet_run, tmp_path):
   export_run(srresnet_run, tmp_path / 'x')
-  name = next(iter(export.read_record(tmp_path / 'x')['files']))
+  name = next(iter(exports.read_record(tmp_path / 'x')['files']))
   data = bytearray((tmp_path / 'x' / name).read_bytes())
   data[-100] ^= 1
   (tmp_path / 'x' / name).write_bytes(bytes(data))
@@ -51,7 +55,7 @@ def test_the_joint_pipeline_exports_its_l2h(tmp_path, data_dir):
   run = tmp_path / 'joint'
   train.train_and_evaluate(tiny('degradation_sr', data_dir, num_steps=1), run, devices=jax.devices()[:1])
   model = export_run(run, tmp_path / 'out')
-  assert model.network == 'l2h' and export.read_record(tmp_path / 'out')['network'] == 'l2h'
+  assert model.network == 'l2h' and exports.read_record(tmp_path / 'out')['network'] == 'l2h'
   lr = np.random.default_rng(1).integers(0, 256, (2, 16, 16, 3), dtype=np.uint8)
   np.testing.assert_array_equal(inference.load(tmp_path / 'out').upscale(lr), model.upscale(lr))
 
@@ -61,7 +65,7 @@ def test_a_run_starts_from_an_export_or_from_another_runs_moving_average(srresne
   config = tiny('srresnet', data_dir, init_from=str(tmp_path / 'bf16'))
   _, state, *_ = setup(config)
   g = state.nets['generator']
-  _, exported = export.read(tmp_path / 'bf16', g.variables())
+  _, exported = exports.read(tmp_path / 'bf16', g.variables())
   for got, want in zip(jax.tree.leaves(g.variables()), jax.tree.leaves(exported)):
     np.testing.assert_array_equal(np.asarray(got), want)  # the bfloat16 values, as float32
 
@@ -77,7 +81,7 @@ def test_a_run_starts_from_an_export_or_from_another_runs_moving_average(srresne
   with pytest.raises(FileNotFoundError, match='config.init_from: .* nor a jaxsr.export folder'):
     setup(tiny('srresnet', data_dir, init_from=str(tmp_path)))
   with pytest.raises(ValueError, match="config.init_from: .* holds network 'generator', not 'l2h'"):
-    export.load_network(tmp_path / 'bf16', 'l2h', {}, 'init_from')
+    exports.load_network(tmp_path / 'bf16', 'l2h', {}, 'init_from')
 
 
 def test_a_gan_export_keeps_its_discriminator_for_the_next_round_and_serves_as_a_degradation(tmp_path, data_dir):
@@ -86,8 +90,8 @@ def test_a_gan_export_keeps_its_discriminator_for_the_next_round_and_serves_as_a
   run, out = tmp_path / 'h2l', tmp_path / 'h2l_export'
   trained = train.train_and_evaluate(tiny('h2l', data_dir, num_steps=2), run, devices=jax.devices()[:1])
   step, files = export.export_run(run, out, companions=['d_lr'])
-  record = export.read_record(out)
-  assert step == 2 and record['network'] == 'h2l' and export.networks(record) == ['h2l', 'd_lr']
+  record = exports.read_record(out)
+  assert step == 2 and record['network'] == 'h2l' and exports.networks(record) == ['h2l', 'd_lr']
   assert set(record['companions']['d_lr']) < set(files)
 
   _, state, *_ = setup(tiny('h2l', data_dir, init_from=str(out)))
@@ -104,8 +108,8 @@ def test_a_gan_export_keeps_its_discriminator_for_the_next_round_and_serves_as_a
                                                         jax.tree.leaves(trained.nets['d_lr'].params)))
   with pytest.raises(ValueError, match="has no network 'd_l'"):
     export.export_run(run, tmp_path / 'typo', companions=['d_l'])
-  edited = json.loads((out / export.EXPORT).read_text())
+  edited = json.loads((out / exports.EXPORT).read_text())
   edited['companions']['d_lr'] = ['variables-9-of-9.npz']
-  (out / export.EXPORT).write_text(json.dumps(edited))
+  (out / exports.EXPORT).write_text(json.dumps(edited))
   with pytest.raises(ValueError, match='companions must map'):
-    export.read_record(out)
+    exports.read_record(out)

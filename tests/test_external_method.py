@@ -7,9 +7,11 @@ import sys
 
 import ml_collections
 import pytest
-
 from conftest import FAST_COMPILE, REPO
-from jaxsr import inference, methods, run_record
+
+from jaxsr import methods
+from jaxsr.storage import run_record
+from jaxsr.using import inference
 
 EXAMPLE = REPO / 'examples' / 'external_method'
 

@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from jaxsr.data import face_detection, mtcnn
+from jaxsr.data import mtcnn
 
 
 @pytest.fixture(scope='module')
 def detector():
-  return face_detection.mtcnn_detector()
+  return mtcnn.detector()
 
 
 def test_finds_the_face_in_a_real_photo_with_its_landmarks(detector):

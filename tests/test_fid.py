@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from jaxsr import convert_inception, fid
+from jaxsr import convert_inception
 from jaxsr.data import procedural_faces
+from jaxsr.evaluation import fid
 from jaxsr.models import inception
 
 

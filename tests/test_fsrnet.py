@@ -3,10 +3,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import setup_one_device as setup
+from conftest import tiny
 
-from conftest import setup_one_device as setup, tiny
-from jaxsr import losses, parallel
-from jaxsr.data import builders, face_detection, pipeline, procedural_faces
+from jaxsr.core import losses, parallel
+from jaxsr.data import builders, face_detection, mtcnn, pipeline, procedural_faces
 from jaxsr.methods.fsrnet import heatmap_peaks, landmark_error, landmark_heatmaps
 from jaxsr.models.fsrnet import FSRNetGenerator
 
@@ -105,7 +106,7 @@ def test_face_folder_landmarks_from_a_file_and_from_a_detector(photo_folder, tmp
       return [found] if image.shape == (90, 70, 3) else []  # no face in the grayscale square
     return detect
 
-  monkeypatch.setattr(face_detection, 'mtcnn_detector', fake_detector)
+  monkeypatch.setattr(mtcnn, 'detector', fake_detector)
   config = builders.FaceFolderConfig(name='mt', path=str(photo_folder), min_size=64, test_fraction=0.0,
                                      landmarks='mtcnn')
   pipeline.make_builder(builders.FaceFolder, str(tmp_path / 'tfds'), config=config).download_and_prepare()

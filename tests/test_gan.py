@@ -5,10 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxsr import losses
+from jaxsr.core import losses
+from jaxsr.core.train_state import Network
 from jaxsr.methods import gan
 from jaxsr.models import discriminators
-from jaxsr.train_state import Network
 
 
 class TinyGenerator(nn.Module):

@@ -1,11 +1,11 @@
 import jax
 import numpy as np
 import pytest
-
 from conftest import assert_same_training
+
 from jaxsr import methods
+from jaxsr.core.train_state import TrainState
 from jaxsr.data import pipeline
-from jaxsr.train_state import TrainState
 
 
 def make(config):

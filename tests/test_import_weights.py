@@ -7,9 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxsr import import_weights, inference
+from jaxsr import import_weights
 from jaxsr.models import layers
 from jaxsr.models.l2h import LowToHighGenerator
+from jaxsr.using import inference
 
 GEN_DEEP = dict(widths=(256, 128), blocks=(12, 3), head=96)
 SMALL = dict(widths=(16, 8), blocks=(2, 1), head=8)

@@ -1,10 +1,10 @@
-"""jaxsr.init_rng: the hash generator networks are initialised from draws what the initialisers ask for, in
+"""jaxsr.core.init_rng: the hash generator networks are initialised from draws what the initialisers ask for, in
 independent streams, the same every time."""
 import jax
 import numpy as np
 import pytest
 
-from jaxsr import init_rng
+from jaxsr.core import init_rng
 
 
 def test_draws_have_the_distributions_asked_for():

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 from conftest import FAST_COMPILE, assert_same_training
-from jaxsr import checkpointing
+
+from jaxsr.storage import checkpointing
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL = REPO / 'launch' / 'local.sh'

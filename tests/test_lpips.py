@@ -1,4 +1,4 @@
-"""LPIPS (jaxsr/models/lpips.py): the converter on files of the formats the lpips package and torchvision use, made
+"""LPIPS (jaxsr.models.lpips): the converter on files of the formats the lpips package and torchvision use, made
 from random weights; a distance that behaves as one; the lpips package's own values where torch is installed."""
 import importlib
 import sys

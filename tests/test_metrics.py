@@ -4,7 +4,7 @@ import pytest
 from skimage.color import rgb2ycbcr
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from jaxsr import losses, metrics
+from jaxsr.core import losses, metrics
 
 
 def _pair(seed, noise, shape=(3, 40, 40, 3)):

@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 from flax import traverse_util
 
-from jaxsr import export, inference, npz
+from jaxsr.core import npz
 from jaxsr.data import builders, pipeline
 from jaxsr.models import vgg
+from jaxsr.storage import exports
+from jaxsr.using import inference
 
 
 @pytest.fixture(scope='module')
@@ -23,7 +25,7 @@ def exported(srresnet_run, tmp_path_factory):
   """A float32 export of the tiny SRResNet run: (folder, its network's variables as the config builds them)."""
   model = inference.load(srresnet_run)
   folder = tmp_path_factory.mktemp('export') / 'srresnet'
-  export.write(folder, (srresnet_run / 'config.json').read_text(), model.step, model.network, model.variables())
+  exports.write(folder, (srresnet_run / 'config.json').read_text(), model.step, model.network, model.variables())
   return folder, model.variables()
 
 
@@ -33,8 +35,8 @@ def edited_copy(folder, tmp_path, files):
   copy.mkdir()
   for f in folder.iterdir():
     (copy / f.name).write_bytes(f.read_bytes())
-  record = json.loads((copy / export.EXPORT).read_text())
-  (copy / export.EXPORT).write_text(json.dumps({**record, 'files': files}))
+  record = json.loads((copy / exports.EXPORT).read_text())
+  (copy / exports.EXPORT).write_text(json.dumps({**record, 'files': files}))
   return copy
 
 
@@ -44,7 +46,7 @@ def test_an_export_cannot_name_a_file_outside_its_folder(exported, tmp_path, nam
   (tmp_path / 'variables-1-of-1.npz').write_bytes((folder / 'variables-1-of-1.npz').read_bytes())
   copy = edited_copy(folder, tmp_path, {name: 'x'})
   with pytest.raises(ValueError, match='must be named variables-<i>-of-<n>.npz inside the folder'):
-    export.read(copy, variables)
+    exports.read(copy, variables)
   with pytest.raises(ValueError, match='must be named variables'):
     inference.load(copy)
 
@@ -54,16 +56,16 @@ def test_an_export_reads_only_regular_files_of_the_size_its_network_needs(export
   copy = edited_copy(folder, tmp_path, {'variables-1-of-2.npz': 'x', 'variables-2-of-2.npz': 'y'})
   os.mkfifo(copy / 'variables-1-of-2.npz')  # reading a pipe would hang for ever
   with pytest.raises(ValueError, match='variables-1-of-2.npz is not a regular file'):
-    export.read(copy, variables)
+    exports.read(copy, variables)
   (copy / 'variables-1-of-2.npz').unlink()
   (copy / 'variables-1-of-2.npz').symlink_to(folder / 'variables-1-of-1.npz')
   with pytest.raises(ValueError, match='not a regular file'):
-    export.read(copy, variables)
+    exports.read(copy, variables)
   (copy / 'variables-1-of-2.npz').unlink()
   with open(copy / 'variables-1-of-2.npz', 'wb') as f:  # sparse: a large size, no disk
     f.truncate(npz.nbytes({'all': (sum(np.size(v) for v in jax.tree.leaves(variables)),)}, itemsize=8) + 1)
   with pytest.raises(ValueError, match='MiB its arrays can take'):
-    export.read(copy, variables)
+    exports.read(copy, variables)
 
 
 def test_a_zip_bomb_is_refused_from_its_headers_before_anything_is_inflated(exported, tmp_path):
@@ -86,7 +88,7 @@ def test_a_zip_bomb_is_refused_from_its_headers_before_anything_is_inflated(expo
 
 def test_an_export_record_asking_for_huge_images_is_refused_before_building(exported, tmp_path):
   folder, _ = exported
-  copy = edited_copy(folder, tmp_path, json.loads((folder / export.EXPORT).read_text())['files'])
+  copy = edited_copy(folder, tmp_path, json.loads((folder / exports.EXPORT).read_text())['files'])
   config = json.loads((copy / 'config.json').read_text())
   (copy / 'config.json').write_text(json.dumps({**config, 'image_size': 32768}))
   with pytest.raises(ValueError, match=r'config.json: config.image_size: must be in \[8, 2048\], got 32768'):

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jaxsr import evaluate, export, inference
+from jaxsr import evaluate
 from jaxsr.data import builders, face_detection, image_files, pipeline
+from jaxsr.storage import exports
+from jaxsr.using import inference
 
 
 def save(path, pixels, **kwargs):
@@ -107,14 +109,14 @@ def test_a_damaged_newest_checkpoint_falls_back_and_steps_are_named(srresnet_run
 
 def test_an_export_has_one_step_and_goes_into_a_folder(srresnet_run, tmp_path):
   model = inference.load(srresnet_run)
-  export.write(tmp_path / 'e', (srresnet_run / 'config.json').read_text(), model.step, model.network,
+  exports.write(tmp_path / 'e', (srresnet_run / 'config.json').read_text(), model.step, model.network,
                model.variables())
   assert inference.load(tmp_path / 'e', 2).step == 2
   with pytest.raises(ValueError, match='--step=5: .* is an export of step 2 only; drop --step'):
     inference.load(tmp_path / 'e', 5)
   (tmp_path / 'file').write_text('')
   with pytest.raises(FileExistsError, match='--out: .* is a file; name a folder'):
-    export.write(tmp_path / 'file', '{}', 2, 'generator', {'params': {}})
+    exports.write(tmp_path / 'file', '{}', 2, 'generator', {'params': {}})
 
 
 # 13. data.build details.

@@ -2,10 +2,13 @@
 import jax
 import numpy as np
 import pytest
+from conftest import load_config, tiny
+from conftest import setup_one_device as setup
 
-from conftest import load_config, setup_one_device as setup, tiny
-from jaxsr import methods, parallel, resources, train
+from jaxsr import methods
+from jaxsr.core import parallel
 from jaxsr.data import pipeline
+from jaxsr.training import resources, train
 
 CONFIGS = ('srresnet', 'srgan', 'srgan_face', 'srez', 'dcgan_sr', 'espcn', 'edsr')
 
@@ -105,7 +108,7 @@ def test_bad_loss_settings_are_named(data_dir):
 
 
 def test_a_perceptual_term_without_vgg_weights_is_refused_by_every_method(tmp_path):
-  """jaxsr/resources.py names the missing file for a paired method and a VAE alike, before any data is read; the
+  """jaxsr.training.resources names the missing file for a paired method and a VAE alike, before any data is read; the
   constructors read no file."""
   for config in (load_config('srgan', 'vgg'), load_config('sisr_vae')):
     config.loss.vgg = 1.0

@@ -10,11 +10,15 @@ import ml_collections
 import numpy as np
 import pytest
 
-from jaxsr import evaluate, export, images, inference, metrics, resources, run_record
+from jaxsr import evaluate
+from jaxsr.core import images, metrics
+from jaxsr.storage import exports, run_record
+from jaxsr.training import resources
+from jaxsr.using import inference
 
 REPO = Path(__file__).resolve().parents[1]
 PRETRAINED = REPO / 'pretrained'
-MODELS = sorted(p.name for p in PRETRAINED.iterdir() if export.is_export(p)) if PRETRAINED.is_dir() else []
+MODELS = sorted(p.name for p in PRETRAINED.iterdir() if exports.is_export(p)) if PRETRAINED.is_dir() else []
 KIND = {name: run_record.read(PRETRAINED / name)['method'] for name in MODELS}
 
 
@@ -23,7 +27,7 @@ def test_pretrained_holds_models_within_the_size_limits():
   sizes = {p: p.stat().st_size for p in PRETRAINED.rglob('*') if p.is_file()}
   assert max(sizes.values()) <= 16 * 2**20 and sum(sizes.values()) <= 48 * 2**20
   for name in MODELS:
-    record = export.read_record(PRETRAINED / name)
+    record = exports.read_record(PRETRAINED / name)
     assert record['dtype'] == 'bfloat16' and name in (PRETRAINED / 'MANIFEST.md').read_text()
 
 
@@ -62,7 +66,7 @@ def test_each_shipped_joint_system_explains_its_input_and_carries_its_h2l(name, 
   bicubic, ours = evaluate.evaluate([model], ['bicubic'], data, model.scale)[0]
   assert ours['lr_consistency'] > 28 and ours['psnr'] > bicubic['psnr'] - 1.5, (ours, bicubic)
   h2l = model.state.nets['h2l']
-  params, state = export.load_network(PRETRAINED / name, 'h2l', {'params': h2l.params, 'state': h2l.state},
+  params, state = exports.load_network(PRETRAINED / name, 'h2l', {'params': h2l.params, 'state': h2l.state},
                                       'init_from')
   h2l = h2l.with_weights(params, state)
   hr = images.to_float(data['hr'])

@@ -4,10 +4,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-
 from conftest import load_config, setup_one_device, tiny
-from jaxsr import losses, methods, resources, self_ensemble
+
+from jaxsr import methods
+from jaxsr.core import losses, self_ensemble
 from jaxsr.models import layers, vae, vgg
+from jaxsr.training import resources
 
 
 @pytest.mark.parametrize('scale, hr_size', [(8, 128), (4, 64)])
@@ -35,7 +37,7 @@ def test_kl_equals_the_prototxts_closed_form():
 
 def sisr_with_random_vgg(data_dir, tmp_path, preprocessing):
   """SISR-VAE:tiny with the prototxt's VGG weight and a VGG19 weights file of random values; returns (method, VGG
-  params, the frozen networks jaxsr.resources loads, an HR batch)."""
+  params, the frozen networks training.resources loads, an HR batch)."""
   params = vgg.VGG19().init(jax.random.key(0), jnp.zeros((1, 32, 32, 3)))['params']
   vgg.save(tmp_path / 'vgg19.npz', params, preprocessing)
   config = tiny('sisr_vae', data_dir)

@@ -13,13 +13,16 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import FAST_COMPILE, tiny
-from jaxsr import checkpointing, cli, config_base, train, upscale
+from PIL import Image
+from test_train import ONE_DEVICE
+
+from jaxsr import upscale
+from jaxsr.core import cli, config_base
 from jaxsr.data import builders, image_files, pipeline
 from jaxsr.models import vgg
-from test_train import ONE_DEVICE
+from jaxsr.storage import checkpointing
+from jaxsr.training import train
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -236,8 +239,8 @@ def test_a_transient_read_error_is_retried_and_never_moves_the_checkpoint(data_d
 SAVE_SCRIPT = textwrap.dedent('''
     import sys, jax, numpy as np
     jax.distributed.initialize(sys.argv[1], num_processes=2, process_id=int(sys.argv[2]))
-    from jaxsr import checkpointing
-    from jaxsr.train_state import TrainState
+    from jaxsr.storage import checkpointing
+    from jaxsr.core.train_state import TrainState
     if jax.process_index() == 1:  # only this process's disk is full
       real = checkpointing.shutil.disk_usage
       checkpointing.shutil.disk_usage = lambda path: real(path)._replace(free=2**20)
@@ -267,6 +270,7 @@ def test_a_full_disk_on_one_process_stops_every_process(tmp_path):
 
 def test_mtcnn_weights_that_are_not_the_pinned_files_are_never_unpickled(tmp_path):
   import shutil
+
   from jaxsr.data import mtcnn
   assert set(mtcnn.load_weights()) == {'pnet', 'rnet', 'onet'}  # the pinned package's files
   spec = importlib.util.find_spec('mtcnn')
@@ -305,7 +309,7 @@ def test_log_lines_do_not_land_inside_a_progress_bar():
   program = textwrap.dedent('''
       import tqdm
       from absl import app, logging
-      from jaxsr import cli
+      from jaxsr.core import cli
       def main(argv):
         cli.setup_logging()
         with tqdm.tqdm(total=10, desc='working') as bar:
@@ -338,14 +342,15 @@ def test_help_lists_every_flag_of_the_tool(tool, flags):
 
 def test_a_users_mistake_is_one_line_and_a_bug_keeps_its_traceback():
   """cli.run tells jaxsr's own refusals (ValueError, KeyError, OSError raised by a line of jaxsr) from bugs."""
-  from jaxsr import cli, export
+  from jaxsr.core import cli
+  from jaxsr.storage import exports
 
   def caught(fn):
     try:
       fn()
     except Exception as error:  # noqa: BLE001
       return error
-  assert cli.is_user_error(caught(lambda: export.read_record('/nowhere')))  # FileNotFoundError, from jaxsr
-  assert cli.is_user_error(caught(lambda: export.write('/x', '{}', 0, 'g', {}, dtype='float8')))
+  assert cli.is_user_error(caught(lambda: exports.read_record('/nowhere')))  # FileNotFoundError, from jaxsr
+  assert cli.is_user_error(caught(lambda: exports.write('/x', '{}', 0, 'g', {}, dtype='float8')))
   assert not cli.is_user_error(caught(lambda: np.zeros(3).reshape(2)))  # raised inside numpy: a bug
-  assert not cli.is_user_error(caught(lambda: export.write(None, '{}', 0, 'g', {})))  # TypeError: a bug
+  assert not cli.is_user_error(caught(lambda: exports.write(None, '{}', 0, 'g', {})))  # TypeError: a bug

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from jaxsr.models import discriminators
-from jaxsr.models.sr_generators import (DCGANSRGenerator, EDSRGenerator, ESPCNGenerator, SRResNetGenerator,
-                                       SrezGenerator)
+from jaxsr.models.sr_generators import DCGANSRGenerator, EDSRGenerator, ESPCNGenerator, SrezGenerator, SRResNetGenerator
 
 GENERATORS = {
     'srresnet': lambda scale: SRResNetGenerator(scale, blocks=2, features=16),

@@ -15,11 +15,13 @@ import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
-
 from conftest import FAST_COMPILE
-from jaxsr import checkpointing, methods, preemption, run_record, summary, train
-from jaxsr import workdir as workdir_lib
 from test_train import ONE_DEVICE, assert_same_state
+
+from jaxsr import methods
+from jaxsr.storage import checkpointing, run_record
+from jaxsr.training import preemption, summary, train
+from jaxsr.training import workdir as workdir_lib
 
 REPO = Path(__file__).resolve().parents[1]
 ENDLESS = 1_000_000  # num_steps of the subprocess runs: they end by signal

@@ -6,10 +6,11 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
+from conftest import FAST_COMPILE, assert_same_training
 from tensorboard.backend.event_processing import event_accumulator
 
-from conftest import FAST_COMPILE, assert_same_training
-from jaxsr import checkpointing, train
+from jaxsr.storage import checkpointing
+from jaxsr.training import train
 
 REPO = Path(__file__).resolve().parents[1]
 ONE_DEVICE = jax.devices()[:1]  # compiles faster than eight; the 8-device test below covers the sharding

@@ -4,10 +4,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import setup_one_device, tiny
 from flax import traverse_util
 
-from conftest import setup_one_device, tiny
-from jaxsr import images, methods
+from jaxsr import methods
+from jaxsr.core import images
 from jaxsr.models import unet
 
 

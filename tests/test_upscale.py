@@ -1,13 +1,14 @@
-"""jaxsr.upscale and jaxsr.inference: a trained run super-resolves face crops and the faces in a whole photo."""
+"""jaxsr.upscale and jaxsr.using.inference: a trained run super-resolves face crops and the faces in a whole photo."""
 import types
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from jaxsr import inference, upscale
+from jaxsr import upscale
 from jaxsr.data import alignment
 from jaxsr.data.face_detection import Face
+from jaxsr.using import inference
 
 
 def test_a_run_upscales_crops_at_its_scale(srresnet_run):
@@ -161,8 +162,9 @@ def test_networks_said_to_be_fully_convolutional_take_faces_of_any_size(name):
   import jax
   import jax.numpy as jnp
   from conftest import load_config
+
   from jaxsr import methods
-  from jaxsr.train_state import TrainState
+  from jaxsr.core.train_state import TrainState
   config = load_config(name, 'tiny')
   method = methods.create(config)
   size, lr_size = config.image_size, config.image_size // config.scale

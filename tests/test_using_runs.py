@@ -2,13 +2,19 @@
 jaxsr.evaluate through one interface, without the files only training reads; a generator's moving average is
 checkpointed and is what evaluation and inference run."""
 import json
+import shutil
+from pathlib import Path
 
 import jax
+import ml_collections
 import numpy as np
 import pytest
-
 from conftest import load_config, setup_one_device, tiny
-from jaxsr import checkpointing, evaluate, inference, methods, train, upscale
+
+from jaxsr import evaluate, export, methods, upscale
+from jaxsr.storage import checkpointing
+from jaxsr.training import train
+from jaxsr.using import inference
 
 SUPER_RESOLVERS = [('srresnet', 'tiny'), ('srgan', 'tiny'), ('srgan_face', 'tiny'), ('srez', 'tiny'),
                    ('dcgan_sr', 'tiny'), ('fsrnet', 'gan,tiny'), ('l2h_bicubic', 'tiny'), ('l2h', 'tiny'),
@@ -19,7 +25,7 @@ SUPER_RESOLVERS = [('srresnet', 'tiny'), ('srgan', 'tiny'), ('srgan_face', 'tiny
 def write_untrained_run(config, workdir):
   """A run directory (config.json, a step-0 checkpoint) of `config`'s freshly initialised networks: what a
   trained run holds, without the cost of training it."""
-  checkpointing.save_run(workdir, config, train.placeholder_state(methods.create(config), config))
+  checkpointing.save_run(workdir, config, inference.placeholder_state(methods.create(config), config))
 
 
 @pytest.mark.parametrize('name, variant', SUPER_RESOLVERS)
@@ -83,3 +89,25 @@ def test_the_generators_moving_average_is_checkpointed_and_used_for_evaluation_a
   psnr = next(r['eval/psnr/output'] for r in logged if 'eval/psnr/output' in r)
   _, scalars = jax.jit(method.evaluate)(model.state, method.eval_data(data_dir), jax.random.PRNGKey(config.seed))
   assert float(scalars['psnr/output']) == pytest.approx(psnr, abs=1e-4)  # the samples and metrics of the average
+
+
+RUN_BEFORE_LAYOUT = Path(__file__).parent / 'data' / 'run_before_layout'
+
+
+def test_a_run_recorded_before_the_package_layout_loads_exports_and_resumes(data_dir, tmp_path):
+  """tests/data/run_before_layout: `edsr:tiny` trained for 2 steps by jaxsr before its modules moved into core/,
+  storage/, training/ and using/ (commit 95ca043). Nothing a run writes may name a module."""
+  run = tmp_path / 'run'
+  shutil.copytree(RUN_BEFORE_LAYOUT, run)
+  model = inference.load(run)
+  assert model.step == 2
+  lr = np.random.default_rng(0).integers(0, 256, (2, 16, 16, 3), np.uint8)
+  sr = model(lr)
+  assert sr.shape == (2, 64, 64, 3)
+  export.export_run(run, tmp_path / 'export')
+  np.testing.assert_array_equal(inference.load(tmp_path / 'export')(lr), sr)
+  config = ml_collections.ConfigDict(json.loads((run / 'config.json').read_text()))
+  config.update(data_dir=data_dir, num_steps=3)
+  assert int(train.train_and_evaluate(config, run).step) == 3
+  starts = [json.loads(line)['start_step'] for line in (run / 'config_history.jsonl').read_text().splitlines()]
+  assert starts == [0, 2]

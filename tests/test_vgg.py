@@ -6,11 +6,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import load_config
 from safetensors.numpy import save_file
 
-from conftest import load_config
-from jaxsr import convert_vgg, train
+from jaxsr import convert_vgg
 from jaxsr.models import vgg
+from jaxsr.training import train
 
 
 def random_torch_state(seed=0):

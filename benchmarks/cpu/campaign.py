@@ -223,7 +223,8 @@ def measure(model, run, out):
   """(rows: the baseline, the run, then the shipped models it is compared with; held-out faces; grid columns) of
   `run` (a round or an export) measured as its model's kind; tables and grid (dataset faces: they stay out of
   pretrained/) go to `out`."""
-  from jaxsr import evaluate, inference
+  from jaxsr import evaluate
+  from jaxsr.using import inference
   spec = MODELS[model]
   if spec.kind == 'degradation':
     return measure_degradation(run, out)
@@ -265,8 +266,11 @@ def measure_degradation(run, out, batch=100):
   many as the real ones (SWD compares equal-sized sets)."""
   import jax
   import ml_collections
-  from jaxsr import evaluate, images, metrics, resources
+
+  from jaxsr import evaluate
+  from jaxsr.core import images, metrics
   from jaxsr.data import degradations
+  from jaxsr.training import resources
   hr, real = held_out(TRAIN_SET), held_out(REAL_LR_SET)
   h2l = resources.learned_degradation(ml_collections.ConfigDict(
       {'h2l_workdir': str(run), 'image_size': hr.shape[1], 'scale': hr.shape[1] // real.shape[1], 'h2l_step': 0}))
@@ -299,7 +303,8 @@ def figure(columns, path, title, zoom=2):
   bicubic, the models, HR where it exists), its first 8 faces side by side, all enlarged `zoom` times by pixel
   repetition."""
   from PIL import Image
-  from jaxsr import images
+
+  from jaxsr.core import images
   block = images.grid(columns, rows=8, title=title, by_row=True)
   Image.fromarray(block.repeat(zoom, axis=0).repeat(zoom, axis=1)).save(path)
 
@@ -407,7 +412,7 @@ def _metrics(row):
 
 
 def _last_step(workdir):
-  from jaxsr import checkpointing
+  from jaxsr.storage import checkpointing
   return max(checkpointing.saved_steps(workdir / 'checkpoints'), default=0)
 
 

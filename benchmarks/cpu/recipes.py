@@ -4,10 +4,12 @@
     python benchmarks/cpu/recipes.py --minutes=6 --recipes=base,mse     # some of RECIPES
 
 Every recipe is the shipped one (`configs/edsr.py:face_cpu`, RECIPES['base']) with one change. Equal minutes are
-counted in steps, not on the wall clock, so that a test run sharing the cores does not favour one recipe: each
-recipe's full training step is timed first on random batches (benchmarks/common.py's measure_step, all recipes
-back to back), and a recipe trains --minutes times its own steps per minute, times the share of the step rate
-the base recipe keeps with the input pipeline (measured on its run; PIPELINE_SHARE before that). Each run is one
+counted in steps, not on the wall clock, so that a test run sharing the cores does not favour one recipe: the
+full training step of each network and batch size the recipes use is timed once on random batches
+(benchmarks/common.py's measure_step, back to back, kept in <runs>/recipes/step_rates.json so that a restart
+plans the same steps), and a recipe trains --minutes times its step rate times PIPELINE_SHARE, the part of the
+bare rate a run keeps with its input pipeline on a quiet machine. Recipes that change only the loss, the learning
+rate or the moving average train as many steps as the base recipe. Each run is one
 warmup (a tenth of its steps) + cosine cycle unless the recipe sets its own schedule, then is measured by
 `jaxsr.evaluate` on every held-out celeba_hr face (LR by PIL bicubic), the moving average of the weights where
 the recipe keeps one. Uses campaign.py's datasets and its --runs and --shared_data; the table is appended to
@@ -46,7 +48,7 @@ RECIPES = {
     'width_32': ('16 blocks of 32 channels', {'generator.features': 32}),
     'depth_8': ('8 blocks of 64 channels', {'generator.blocks': 8}),
 }
-PIPELINE_SHARE = 0.8  # the train loop's step rate over the bare step's, until the base recipe's run measures it
+PIPELINE_SHARE = 0.8  # a quiet run's step rate over the bare step's (edsr:face_cpu, batch 16, this 2-core CPU)
 
 
 def config_of(overrides):
@@ -60,14 +62,25 @@ def config_of(overrides):
   return config
 
 
-def bare_rates(names):
-  """Steps per second of each recipe's full training step on random batches, timed back to back."""
-  from jaxsr import parallel
-  mesh = parallel.make_mesh()
-  rates = {}
-  for name in names:
-    rates[name] = common.measure_step(config_of(RECIPES[name][1]), mesh, 10)[1]
-    logging.info('%s: %.2f steps/s (bare step)', name, rates[name])
+def step_shape(overrides):
+  """What a recipe's step costs depends on: 'batch 16, 16 blocks of 64'."""
+  config = config_of(overrides)
+  return f'batch {config.batch_size}, {config.generator.blocks} blocks of {config.generator.features}'
+
+
+def step_rates(names, path):
+  """{step_shape: bare steps per second} for `names`, timed back to back for the shapes `path` lacks."""
+  rates = json.loads(path.read_text()) if path.is_file() else {}
+  missing = {step_shape(RECIPES[n][1]): RECIPES[n][1] for n in names}
+  missing = {shape: overrides for shape, overrides in missing.items() if shape not in rates}
+  if missing:
+    from jaxsr.core import parallel
+    mesh = parallel.make_mesh()
+    for shape, overrides in missing.items():
+      rates[shape] = common.measure_step(config_of(overrides), mesh, 10)[1]
+      logging.info('%s: %.2f steps/s (bare step)', shape, rates[shape])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rates, indent=2) + '\n')
   return rates
 
 
@@ -84,16 +97,10 @@ def train_command(workdir, steps, overrides):
           *(f'--config.{k}={v}' for k, v in settings.items())]
 
 
-def loop_rate(workdir):
-  """The run's median logged steps per second."""
-  rates = sorted(json.loads(line)['perf/steps_per_second'] for line in (workdir / 'metrics.jsonl').open()
-                 if 'perf/steps_per_second' in line)
-  return rates[len(rates) // 2]
-
-
 def held_out(workdir):
   """(bicubic row, run row) of jaxsr.evaluate on every held-out face."""
-  from jaxsr import evaluate, inference
+  from jaxsr import evaluate
+  from jaxsr.using import inference
   loaded = inference.load(workdir)
   data = evaluate.test_set(loaded.config.image_size, loaded.scale, dataset=campaign.TRAIN_SET,
                            data_dir=str(campaign.data_dir()))
@@ -110,17 +117,17 @@ def main(argv):
     raise app.UsageError(f'--recipes: unknown {", ".join(unknown)} (known: {", ".join(RECIPES)})')
   campaign.build_datasets()
   minutes = campaign._MINUTES.value
-  rates = bare_rates(sorted(set(names) | {'base'}, key=list(RECIPES).index))
-  share, rows = PIPELINE_SHARE, []
+  runs = Path(campaign._RUNS.value).parent / 'recipes'
+  rates = step_rates(names, runs / 'step_rates.json')
+  rows = []
   for name in names:
     what, overrides = RECIPES[name]
-    steps = int(rates[name] * share * 60 * minutes)
-    workdir = Path(campaign._RUNS.value).parent / 'recipes' / f'{minutes:g}min' / name
+    rate = rates[step_shape(overrides)]
+    steps = int(rate * PIPELINE_SHARE * 60 * minutes)
+    workdir = runs / f'{minutes:g}min' / name
     if not _finished(workdir, steps):
-      logging.info('%s: %d steps (%.2f bare steps/s x %.2f)', name, steps, rates[name], share)
+      logging.info('%s: %d steps (%.2f bare steps/s x %.2f)', name, steps, rate, PIPELINE_SHARE)
       subprocess.run(train_command(workdir, steps, overrides), check=True, cwd=REPO)
-    if name == 'base':
-      share = min(1.0, loop_rate(workdir) / rates[name])
     bicubic, run = held_out(workdir)
     rows.append(f'| {name} | {what} | {steps:,} | {run["psnr"]:.2f} ({run["psnr"] - bicubic["psnr"]:+.2f}) | '
                 f'{run["ssim"]:.4f} | {run["psnr_y"]:.2f} ({run["psnr_y"] - bicubic["psnr_y"]:+.2f}) |')
@@ -132,7 +139,7 @@ def main(argv):
 
 
 def _finished(workdir, steps):
-  from jaxsr import checkpointing
+  from jaxsr.storage import checkpointing
   return max(checkpointing.saved_steps(workdir / 'checkpoints'), default=0) >= steps
 
 

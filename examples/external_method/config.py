@@ -3,7 +3,7 @@
     python -m jaxsr.main --config=examples/external_method/config.py --workdir=runs/tiny_sr
     python -m jaxsr.main --config=examples/external_method/config.py:tiny --workdir=runs/tiny_sr_tiny
 """
-from jaxsr import config_base
+from jaxsr.core import config_base
 
 
 def get_config(arg=''):

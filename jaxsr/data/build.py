@@ -11,7 +11,7 @@ pairs with --config.dataset=paired_folder/pairs --config.eval_dataset=paired_fol
 """
 from absl import app, flags, logging
 
-from jaxsr import cli
+from jaxsr.core import cli
 from jaxsr.data import pipeline
 
 _PATH = cli.define_path('path', None, 'Folder of images (searched recursively).')

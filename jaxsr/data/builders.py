@@ -143,7 +143,7 @@ class FaceFolderConfig(tfds.core.BuilderConfig):
   min_size: int | None = None
   max_size: int = 0  # skip images whose longer side is above this (0: no limit)
   test_fraction: float = 0.05
-  # Five landmarks per face (FSRNet's priors): '' none, 'mtcnn' (detected while building, by jaxsr/data/mtcnn.py),
+  # Five landmarks per face (FSRNet's priors): '' none, 'mtcnn' (detected while building, by jaxsr.data.mtcnn),
   # or a CelebA-style landmarks file naming the images by path under `path` or by file name.
   landmarks: str = ''
 
@@ -285,7 +285,8 @@ class FaceFolder(tfds.core.GeneratorBasedBuilder):
     if not source:
       return None
     if source == 'mtcnn':
-      detect = face_detection.mtcnn_detector()
+      from jaxsr.data import mtcnn  # jax and the weights load only when a build detects faces
+      detect = mtcnn.detector()
 
       def detected(name, image):
         faces = detect(np.asarray(image))

@@ -1,4 +1,4 @@
-"""Face boxes and five landmarks: from MTCNN (Zhang et al. 2016; jaxsr/data/mtcnn.py, in JAX with the weights of
+"""Face boxes and five landmarks: from MTCNN (Zhang et al. 2016; `mtcnn.detector`, in JAX with the weights of
 the `mtcnn` package) or from a landmarks file that comes with a dataset."""
 import dataclasses
 from pathlib import Path
@@ -15,12 +15,6 @@ class Face:
   box: tuple[float, float, float, float]  # x, y, width, height in pixels
   confidence: float
   landmarks: np.ndarray  # (5, 2) pixel (x, y), in KEYPOINTS order
-
-
-def mtcnn_detector(min_face_size=20):
-  """A function: uint8 RGB image (h, w, 3) -> [Face], most confident first."""
-  from jaxsr.data import mtcnn  # jax and the weights load only when a build detects faces
-  return mtcnn.MTCNN(min_face_size).detect
 
 
 def read_landmarks_file(path):

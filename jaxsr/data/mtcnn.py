@@ -144,6 +144,11 @@ def _padded(x, multiple, axes):
   return np.pad(x, pad)
 
 
+def detector(min_face_size=20):
+  """A function: uint8 RGB image (h, w, 3) -> [Face], most confident first."""
+  return MTCNN(min_face_size).detect
+
+
 class MTCNN:
   """`detect(image)` -> [Face] with box (x, y, w, h), confidence and 5 landmarks (eyes, nose, mouth corners).
 

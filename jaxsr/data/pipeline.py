@@ -133,9 +133,9 @@ def flip_landmarks(landmarks, width):
 
 
 class DegradedPair(grain.transforms.RandomMap):
-  """HR image -> {'hr', 'lr'[, 'landmarks']}: an optional horizontal flip and `augment` (jaxsr/data/augment.py),
+  """HR image -> {'hr', 'lr'[, 'landmarks']}: an optional horizontal flip and `augment` (jaxsr.data.augment),
   then `degradation`
-  (jaxsr/data/degradations.py; None: no 'lr', for a degradation made on the device). With `landmarks_key`, the
+  (jaxsr.data.degradations; None: no 'lr', for a degradation made on the device). With `landmarks_key`, the
   face's landmarks come along, flipped with it; the features in `carry` (a reference photo) come along unchanged.
 
   The generator grain passes is seeded by the pipeline seed and the element's index, so a pair is the same in

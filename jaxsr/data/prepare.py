@@ -2,7 +2,7 @@
 
     python -m jaxsr.data.prepare --photos=~/wild_photos --out=/tmp/wild --name=wild
 
-Runs a face detector (MTCNN, jaxsr/data/mtcnn.py) over every photo under --photos and keeps detections with
+Runs a face detector (MTCNN, jaxsr.data.mtcnn) over every photo under --photos and keeps detections with
 confidence above --min_confidence (0.8). Faces whose box has a shorter side of at least --hr_min_side (64) px are
 aligned by their five landmarks to where CelebA's average landmarks fall in the celeba_hr crop, at --hr_size, and
 form the HR set; faces whose longer side is at most --lr_max_side (36) px are cropped as detected and form the real
@@ -22,8 +22,8 @@ import tqdm
 from absl import app, flags, logging
 from PIL import Image
 
-from jaxsr import cli, images
-from jaxsr.data import alignment, builders, face_detection, image_files, pipeline
+from jaxsr.core import cli, images
+from jaxsr.data import alignment, builders, image_files, pipeline
 
 FLAGS = flags.FLAGS
 
@@ -122,7 +122,8 @@ def main(argv):
   cli.setup_logging()
   if not (FLAGS.photos and FLAGS.out and FLAGS.name):
     raise app.UsageError('--photos, --out and --name are required')
-  detect = face_detection.mtcnn_detector(FLAGS.min_face_size)
+  from jaxsr.data import mtcnn  # jax and the weights load only when faces are detected
+  detect = mtcnn.detector(FLAGS.min_face_size)
   counts = prepare(FLAGS.photos, FLAGS.out, detect, FLAGS.hr_size, FLAGS.min_confidence, FLAGS.hr_min_side,
                    FLAGS.lr_max_side)
   print('faces:', json.dumps(counts))

@@ -2,14 +2,20 @@
 step, evaluation outputs, its data, and which network super-resolves.
 
 A method's networks are built from its config alone: nothing is read from files in a constructor. What comes
-from files (VGG19 weights, a trained H2L, a run to start from) is named in the config and loaded by
-jaxsr/resources.py into `TrainState.frozen` (jaxsr/train_state.py).
+from files (VGG19 weights, a trained H2L, a run to start from) is named in the config and loaded at start-up by
+the training runtime (training.resources) into `TrainState.frozen`.
 """
 import abc
+from typing import Any
 
+import grain
+import jax
 import jax.numpy as jnp
+import ml_collections
+import numpy as np
 
-from jaxsr.train_state import Network, TrainState
+from jaxsr.core import init_rng, parallel
+from jaxsr.core.train_state import Network, TrainState
 
 
 class Method(abc.ABC):
@@ -24,39 +30,50 @@ class Method(abc.ABC):
   fully_convolutional = False
 
   @property
-  def export_network(self):
+  def export_network(self) -> str | None:
     """The network `jaxsr.export` writes by default: the super-resolver, or what the method is trained for."""
     return self.sr_network
 
-  def __init__(self, config):
+  def __init__(self, config: ml_collections.ConfigDict):
     self.config = config
     # Computation dtype for every module; parameters and optimizer states stay float32.
     self.dtype = jnp.bfloat16 if config.precision == 'bfloat16' else jnp.float32
 
   @abc.abstractmethod
-  def train_data(self, data_dir):
+  def train_data(self, data_dir: str | None) -> grain.MapDataset:
     """An endless grain MapDataset of examples (dicts of uint8 arrays) in a deterministic order."""
 
   @abc.abstractmethod
-  def eval_data(self, data_dir):
+  def eval_data(self, data_dir: str | None) -> dict[str, np.ndarray]:
     """A fixed batch (dict of numpy arrays) to evaluate on."""
 
   @abc.abstractmethod
-  def init_networks(self, rng, batch) -> dict[str, Network]:
+  def init_networks(self, rng: jax.Array, batch: dict[str, Any]) -> dict[str, Network]:
     """Every network of the method, initialised for inputs shaped like `batch`."""
 
   @abc.abstractmethod
-  def train_step(self, state: TrainState, batch, rng) -> tuple[TrainState, dict]:
+  def train_step(self, state: TrainState, batch: dict[str, jax.Array], rng: jax.Array) -> tuple[TrainState, dict]:
     """Updates every network once; returns the new state and scalar metrics (losses first)."""
 
   @abc.abstractmethod
-  def evaluate(self, state: TrainState, batch, rng) -> tuple[dict, dict]:
+  def evaluate(self, state: TrainState, batch: dict[str, jax.Array], rng: jax.Array) -> tuple[dict, dict]:
     """Returns (images: each of `eval_columns` -> (N, h, w, 3) in [-1, 1]; scalar metrics)."""
 
-  def upscale(self, state: TrainState, lr, reference=None):
+  def upscale(self, state: TrainState, lr: jax.Array, reference: jax.Array | None = None) -> jax.Array:
     """LR faces (and, when `needs_reference`, a photo of the same person) in [-1, 1] -> SR faces in [-1, 1], in
     inference mode. Methods with an `sr_network` define it."""
     raise ValueError(f'a {self.config.method} run does not super-resolve')
+
+
+def initial_state(method: Method, mesh: jax.sharding.Mesh, seed: int, batch: dict[str, Any]) -> TrainState:
+  """Every network of `method`, initialised for `batch` directly into the replicated sharding of `mesh`: the
+  networks from a counter-based hash generator keyed by the run's key (core.init_rng says why), training's rng
+  from threefry."""
+  def init(rng, batch):
+    init_key, train_rng = jax.random.split(rng)
+    return TrainState(step=np.int32(0), rng=train_rng, nets=method.init_networks(init_rng.key(init_key), batch))
+
+  return jax.jit(init, out_shardings=parallel.replicated(mesh))(jax.random.PRNGKey(seed), batch)
 
 
 def prefixed(prefix, metrics):

@@ -11,7 +11,7 @@ the first two touch. The H2L half reads the top-level fields as configs/h2l.py d
 """
 import jax
 
-from jaxsr import config_base, images, losses, resources
+from jaxsr.core import config_base, images, losses
 from jaxsr.data import pipeline
 from jaxsr.methods import base, gan
 from jaxsr.methods.h2l import HighToLow
@@ -41,7 +41,7 @@ class DegradationSR(base.Method):
     self.l2h = LowToHigh(l2h_config(config))
     if self.l2h.discriminator is None:
       raise ValueError('config.l2h.loss.adversarial: the joint pipeline trains the HR discriminator; set it > 0')
-    if resources.uses_vgg(self.l2h.config):  # jaxsr/resources.py loads what the top-level config names
+    if config_base.uses_vgg(self.l2h.config):  # the run reads what the top-level config names
       raise ValueError('config.l2h.loss.vgg: the joint pipeline trains L2H on its pixel and adversarial terms; set '
                        'it to 0')
 

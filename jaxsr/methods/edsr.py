@@ -2,7 +2,7 @@
 
   L = |G(x) - y|_1
 
-The network is jaxsr/models/sr_generators.py's EDSRGenerator; data, the step, the moving average, evaluation,
+The network is jaxsr.models.sr_generators's EDSRGenerator; data, the step, the moving average, evaluation,
 upscale, evaluate and export come from PairedSR.
 """
 from jaxsr.methods.paired_sr import PairedSR

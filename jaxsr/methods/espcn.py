@@ -3,7 +3,7 @@
   L = MSE(G(x), y)
 
 The smallest paired method, and README's example of adding one: this file, its network in
-jaxsr/models/sr_generators.py and configs/espcn.py are all it takes. Data (any degradation, learned ones too),
+jaxsr.models.sr_generators and configs/espcn.py are all it takes. Data (any degradation, learned ones too),
 the step, the moving average, evaluation, upscale, evaluate and export come from PairedSR.
 """
 from jaxsr.methods.paired_sr import PairedSR

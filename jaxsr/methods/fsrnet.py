@@ -1,5 +1,5 @@
 """FSRNet and FSRGAN (Chen et al., CVPR 2018): face SR guided by facial priors the network predicts
-from its own coarse output (jaxsr/models/fsrnet.py). The baseline Bulat et al. (ECCV 2018) compare against.
+from its own coarse output (jaxsr.models.fsrnet). The baseline Bulat et al. (ECCV 2018) compare against.
 
   L_FSRNet = coarse * MSE(y_c, y) + mse * MSE(y_f, y) + prior * MSE(p, p_gt)        (all 1 in the paper)
   L_FSRGAN = L_FSRNet + vgg * perceptual(y_f, y) + adversarial * -log C(y_f, x)
@@ -19,7 +19,7 @@ three, so the balance is the paper's) that Adam's step size absorbs.
 """
 import jax.numpy as jnp
 
-from jaxsr import images, losses, metrics
+from jaxsr.core import images, losses, metrics
 from jaxsr.methods.paired_sr import CONTENT_TERMS, LossTerm, PairedSR
 from jaxsr.models import discriminators, layers
 from jaxsr.models.fsrnet import FSRNetGenerator

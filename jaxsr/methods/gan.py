@@ -1,7 +1,7 @@
 """The updates every GAN method shares."""
 import jax
 
-from jaxsr import losses
+from jaxsr.core import losses
 from jaxsr.models import discriminators
 
 

@@ -6,16 +6,32 @@ from real low-resolution faces, which are unpaired with the HR ones.
   L_D = mean(relu(1 - D(lr_real))) + mean(relu(1 + D(G(hr, z))))
   L_G = alpha * MSE(G(hr, z), avgpool4(hr)) + beta * (-mean D(G(hr, z)))      alpha = 1, beta = 0.05
 """
+from typing import Any
+
 import jax
 import jax.numpy as jnp
+from flax import struct
 
-from jaxsr import images, losses, metrics, optim
+from jaxsr.core import images, losses, metrics, optim
+from jaxsr.core.train_state import Network
 from jaxsr.data import pipeline
 from jaxsr.methods import base, gan
 from jaxsr.models import layers
 from jaxsr.models.h2l import BULAT_GENERATORS, BulatGenH2L, BulatHighToLowGenerator, HighToLowGenerator
-from jaxsr.train_state import Network
 
+LEARNED = 'h2l'  # config.degradation that makes LR inputs with a trained H2L generator, on the device
+
+
+class LearnedDegradation(struct.PyTreeNode):
+  """A trained, frozen H2L generator as the LR maker of another method: hr -> H2L(hr, z), z ~ N(0, I), run in
+  inference mode (BatchNorm running statistics), never differentiated."""
+  variables: Any
+  module: Any = struct.field(pytree_node=False)
+  z_dim: int = struct.field(pytree_node=False)
+
+  def __call__(self, hr, rng):
+    z = jax.random.normal(rng, (hr.shape[0], self.z_dim), jnp.float32)
+    return jax.lax.stop_gradient(self.module.apply(self.variables, hr, z, train=False))
 
 def unpaired_faces(c, data_dir):
   """HR faces (config.dataset, hr_feature) and real LR faces (lr_dataset, lr_feature), unpaired, each in its own

@@ -1,7 +1,7 @@
 """Low-to-High super-resolution of Bulat, Yang, Tzimiropoulos (ECCV 2018). Its LR inputs come from
 config.degradation: 'h2l' makes them with a trained, frozen High-to-Low generator (configs/l2h.py, the paper's
 method), 'bicubic' by bicubic downscaling (configs/l2h_bicubic.py, the ablation that shows why the learned
-degradation matters); any other method of jaxsr/methods/paired_sr.py takes either too.
+degradation matters); any other method of jaxsr.methods.paired_sr takes either too.
 
   L_G = alpha * MSE(L2H(sg(lr)), hr) + beta * (-mean D_HR(L2H(sg(lr))))      alpha = 1, beta = 0.05
   L_D = mean(relu(1 - D_HR(hr))) + mean(relu(1 + D_HR(L2H(sg(lr)))))
@@ -11,11 +11,11 @@ alpha and beta are config.loss.mse and config.loss.adversarial; adversarial = 0 
 
 Real low-resolution faces have no ground truth, so evaluation adds, on the real LR test faces: LR consistency
 (PSNR of the bicubic downscale of each output against its input) and the sliced Wasserstein distance between the
-outputs and as many HR test faces (jaxsr/metrics.py), each for L2H and for bicubic upsampling.
+outputs and as many HR test faces (jaxsr.core.metrics), each for L2H and for bicubic upsampling.
 """
 import jax
 
-from jaxsr import images, metrics
+from jaxsr.core import images, metrics
 from jaxsr.data import pipeline
 from jaxsr.methods import gan
 from jaxsr.methods.paired_sr import PairedSR

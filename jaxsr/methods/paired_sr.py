@@ -12,8 +12,8 @@ weighs them:
 with x the LR input, y the HR face, phi a VGG19 layer (config.vgg). Images are in [-1, 1]. A generator with more
 than one output (FSRNet: coarse image, priors) returns a dict whose 'sr' is the image.
 
-The pairs: LR inputs made on the host by config.degradation (jaxsr/data/degradations.py), or, with
-`degradation='h2l'`, on the device by the frozen H2L generator of config.h2l_workdir (jaxsr/resources.py): Bulat et
+The pairs: LR inputs made on the host by config.degradation (data.degradations), or, with `degradation='h2l'`,
+on the device by the frozen H2L generator of config.h2l_workdir (read at start-up by training.resources): Bulat et
 al.'s learned degradation, for every paired method. The evaluation pairs of a learned degradation are bicubic, the
 same for every run. `degradation='dataset'` takes the LR faces of a paired dataset (`paired_folder/<name>`: real
 LR/HR pairs) for training and evaluation. Two more options of every paired method: `input_noise` (Gaussian noise
@@ -27,11 +27,11 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
-from jaxsr import images, losses, metrics, optim, resources
+from jaxsr.core import images, losses, metrics, optim
+from jaxsr.core.train_state import Network
 from jaxsr.data import augment, pipeline
-from jaxsr.methods import base, gan
+from jaxsr.methods import base, gan, h2l
 from jaxsr.models import layers
-from jaxsr.train_state import Network
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,7 +96,7 @@ class PairedSR(base.Method):
     self.discriminator = self.make_discriminator()
     if self.discriminator is None and c.loss.get('adversarial', 0.0):
       raise ValueError(f'config.loss.adversarial: {c.method} has no discriminator; set it to 0')
-    self.learned_degradation = c.degradation == resources.LEARNED
+    self.learned_degradation = c.degradation == h2l.LEARNED
     self.d_loss, self.g_adversarial = losses.GAN_LOSSES[c.gan_loss]
 
   @abc.abstractmethod
@@ -193,7 +193,7 @@ class PairedSR(base.Method):
     """(HR, LR) float images of a training batch; a learned degradation makes the LR here, from the HR."""
     hr = images.to_float(batch['hr'])
     if self.learned_degradation:
-      return hr, state.frozen[resources.LEARNED](hr, rng)
+      return hr, state.frozen[h2l.LEARNED](hr, rng)
     return hr, images.to_float(batch['lr'])
 
   def train_step(self, state, batch, rng):

@@ -1,5 +1,5 @@
 """SISR-VAE and RefSR-VAE (Liu, Siu & Chan, "Reference Based Face Super-Resolution", IEEE Access 2019): conditional
-VAEs for face SR, the second guided by a photo of the same person (jaxsr/models/vae.py). One network, `vae`,
+VAEs for face SR, the second guided by a photo of the same person (jaxsr.models.vae). One network, `vae`,
 trained on the loss of RefSR_VAE.prototxt / SISR_VAE.prototxt (Holmes-Alan/RefSR), whose Caffe `Reduction`s sum:
 
   L = l1 * sum |SR - HR| + vgg * sum |phi(SR) - phi(HR)| / 256 + kl * sum KL(N(mu, sigma^2) || N(0, prior_std^2))
@@ -21,11 +21,11 @@ outputs with eps ~ N(0, 1) instead of the noise drawn from the LR.
 import jax
 import jax.numpy as jnp
 
-from jaxsr import images, losses, metrics, optim, self_ensemble
+from jaxsr.core import images, losses, metrics, optim, self_ensemble
+from jaxsr.core.train_state import Network
 from jaxsr.data import pipeline
 from jaxsr.methods import base
 from jaxsr.models import vae
-from jaxsr.train_state import Network
 
 LOSS_TERMS = ('l1', 'vgg', 'kl')
 TEST_NOISE = ('prior', 'prototxt')  # SISR's test-time sigma: prior_std, or N(0, 1) draws

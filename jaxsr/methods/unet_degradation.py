@@ -1,5 +1,5 @@
 """The degradation pipeline of the face-SR write-up a7med12345/Face_super-resolution (overall_architecture.png):
-Bulat et al.'s H2L -> L2H (ECCV 2018) with the write-up's U-Nets (jaxsr/models/unet.py), all at 64x64. Real LR
+Bulat et al.'s H2L -> L2H (ECCV 2018) with the write-up's U-Nets (jaxsr.models.unet), all at 64x64. Real LR
 faces enter bicubic-upsampled from 16x16, on the device (metrics.bicubic_resize, PIL's filter), so the 16 -> 64
 step belongs to the model: `jaxsr.upscale` and `jaxsr.evaluate` give it 16x16 faces.
 
@@ -18,11 +18,11 @@ average-pooled HR face; 'hr' gives the figure's literal target. The weights, the
 import jax
 import jax.numpy as jnp
 
-from jaxsr import images, losses, metrics, optim
+from jaxsr.core import images, losses, metrics, optim
+from jaxsr.core.train_state import Network
 from jaxsr.data import pipeline
 from jaxsr.methods import base, gan, h2l
 from jaxsr.models import layers, unet
-from jaxsr.train_state import Network
 
 H2L_TARGETS = ('round_trip', 'hr')
 

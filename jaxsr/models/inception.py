@@ -1,7 +1,7 @@
 """Inception-v3 as FID uses it (Szegedy et al. 2016; Heusel et al. 2017): images -> 2048-d pool3 features.
 
 The layer names are torchvision's (`Conv2d_1a_3x3`, `Mixed_5b.branch1x1`, ...), so a torchvision `inception_v3`
-or a pytorch-fid `pt_inception-2015-12-05` state dict converts key by key (jaxsr/convert_inception.py). The
+or a pytorch-fid `pt_inception-2015-12-05` state dict converts key by key (jaxsr.convert_inception). The
 pooling is the FID network's, ported from TensorFlow: average pools leave the padding out of the mean, and the
 last block's pool branch takes the maximum. Weights are never downloaded: jaxsr reads an .npz the user makes.
 """
@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsr import npz
+from jaxsr.core import npz
 
 FEATURES = 2048
 

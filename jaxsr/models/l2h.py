@@ -14,7 +14,7 @@ class LowToHighGenerator(nn.Module):
   conv3x3 -> widths[0] (no bias); per x2 stage i: `blocks[i]` pre-activation blocks of widths[i] plus an outer skip
   (the identity, or a 1x1 conv with bias when the width changes), then bilinear x2 with aligned corners, BN, ReLU,
   1x1 conv; head conv3x3 (no bias) -> 96, ReLU, 1x1 96, ReLU, 1x1 3, tanh. Defaults: (256, 12 blocks) at 16x16,
-  (128, 3 blocks) at 32x32. Module names follow the PyTorch ones (see jaxsr/import_weights.py).
+  (128, 3 blocks) at 32x32. Module names follow the PyTorch ones (see jaxsr.import_weights).
 
   Every layer starts as PyTorch initialises it (GEN_DEEP sets no initialisation of its own): kernels
   kaiming_uniform(a=sqrt(5)), biases uniform(+-1/sqrt(fan_in)).

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsr import npz
+from jaxsr.core import npz
 
 # The backbones' feature layers as torchvision builds them: ('conv', out, kernel, stride, padding) or ('pool',
 # window, stride), each conv followed by a ReLU; 'tap' marks an output of LPIPS's five slices.

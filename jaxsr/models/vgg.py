@@ -11,7 +11,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsr import npz
+from jaxsr.core import npz
 
 BLOCKS = (64, 128, 256, 512, 512)  # widths of the five blocks
 CONVS_PER_BLOCK = (2, 2, 4, 4, 4)

@@ -5,7 +5,8 @@ replicated, and XLA inserts the gradient all-reduce; BatchNorm statistics are co
 """
 import jax
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 
 def make_mesh(devices=None):

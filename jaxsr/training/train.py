@@ -14,12 +14,13 @@ import tqdm
 from absl import logging
 from jax.experimental import multihost_utils
 
-from jaxsr import (checkpointing, config_base, images, methods, optim, parallel, preemption, resources, run_record,
-                   summary)
-from jaxsr import init_rng as init_rng_lib
-from jaxsr import workdir as workdir_lib
+from jaxsr import methods
+from jaxsr.core import config_base, images, optim, parallel
 from jaxsr.data import pipeline
-from jaxsr.train_state import TrainState
+from jaxsr.methods import base
+from jaxsr.storage import checkpointing, run_record
+from jaxsr.training import preemption, resources, summary
+from jaxsr.training import workdir as workdir_lib
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -187,29 +188,13 @@ def _all_agree(flag):
 
 
 def init_state(method, mesh, seed, batch, files=None):
-  """Every network of `method`, initialised for `batch` directly into the replicated sharding, with what `files`
-  (jaxsr/resources.py: frozen networks, a run to start from) holds; None: nothing from files (inference from a
-  checkpoint)."""
-  def init(rng, batch):
-    init_rng, train_rng = jax.random.split(rng)
-    nets = method.init_networks(init_rng_lib.key(init_rng), batch)  # a hash generator: init_rng.py says why
-    return TrainState(step=np.int32(0), rng=train_rng, nets=nets)
-
-  replicated = parallel.replicated(mesh)
-  state = jax.jit(init, out_shardings=replicated)(jax.random.PRNGKey(seed), batch)
+  """base.initial_state with what `files` (resources.load: frozen networks, a run to start from) holds; None:
+  nothing from files."""
+  state = base.initial_state(method, mesh, seed, batch)
   if files is None:
     return state
   return jax.device_put(resources.start_from(files, state.replace(frozen=files.frozen)),
-                        replicated)
-
-
-def placeholder_state(method, config):
-  """`config`'s networks freshly initialised on one device for a placeholder example (zeros shaped as its faces),
-  with nothing read from files: what a checkpoint, an export or imported weights are put into."""
-  size, lr_size = config.image_size, config.image_size // config.scale
-  batch = {'hr': np.zeros((1, size, size, 3), np.uint8), 'reference': np.zeros((1, size, size, 3), np.uint8),
-           'lr': np.zeros((1, lr_size, lr_size, 3), np.uint8)}
-  return init_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed, batch)
+                        parallel.replicated(mesh))
 
 
 def make_train_step(method, mesh):

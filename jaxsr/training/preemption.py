@@ -9,7 +9,6 @@ import jax
 from absl import logging
 from jax.experimental import multihost_utils
 
-
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import optax
 from jax import nn
 
-from jaxsr import metrics
+from jaxsr.core import metrics
 
 
 def mse(x, y):

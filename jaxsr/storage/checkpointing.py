@@ -14,7 +14,7 @@ import orbax.checkpoint as ocp
 from absl import logging
 from jax.experimental import multihost_utils
 
-from jaxsr import run_record
+from jaxsr.storage import run_record
 
 
 class CheckpointSaveError(OSError):
@@ -83,8 +83,9 @@ class Checkpointer:
 
   def __init__(self, directory, keep):
     self.directory = Path(directory)
-    options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True, enable_async_checkpointing=True)
-    self._manager = ocp.CheckpointManager(directory, options=options, item_names=('state', 'data'))
+    options = ocp.CheckpointManagerOptions(preservation_policy=ocp.checkpoint_managers.LatestN(keep), create=True,
+                                           enable_async_checkpointing=True)
+    self._manager = ocp.CheckpointManager(directory, options=options, handler_registry=_items())
 
   def latest_step(self):
     return self._manager.latest_step()
@@ -299,10 +300,21 @@ def fitted(loaded, expected, field, name, source):
   return jax.tree.map(np.asarray, loaded['params']), jax.tree.map(np.asarray, loaded['state'])
 
 
+def _items():
+  """A checkpoint's two items and how each is written and read: the train state (orbax's standard pytree) and the
+  data iterator's position (JSON)."""
+  registry = ocp.handlers.DefaultCheckpointHandlerRegistry()
+  state, data = ocp.StandardCheckpointHandler(), ocp.JsonCheckpointHandler()
+  for item, handler, kinds in (('state', state, (ocp.args.StandardSave, ocp.args.StandardRestore)),
+                               ('data', data, (ocp.args.JsonSave, ocp.args.JsonRestore))):
+    for kind in kinds:
+      registry.add(item, kind, handler)
+  return registry
+
+
 def _reader(directory):
   """A manager that reads checkpoints (and their metadata) without being told their structure first."""
-  return ocp.CheckpointManager(Path(directory).absolute(), item_handlers={
-      'state': ocp.StandardCheckpointHandler(), 'data': ocp.JsonCheckpointHandler()})
+  return ocp.CheckpointManager(Path(directory).absolute(), handler_registry=_items())
 
 
 def saved_steps(directory):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import ml_collections
 
-from jaxsr import optim
+from jaxsr.core import optim
 
 PRECISIONS = ('float32', 'bfloat16')
 MAX_IMAGE_SIZE = 2048  # HR side; a record asking for more is refused before any network is built
@@ -18,7 +18,7 @@ MAX_IMAGE_SIZE = 2048  # HR side; a record asking for more is refused before any
 def base_config():
   c = ml_collections.ConfigDict()
   c.method = ''
-  c.dataset = 'procedural_faces'  # train set; see jaxsr/data/pipeline.py for the names
+  c.dataset = 'procedural_faces'  # train set; see jaxsr.data.pipeline for the names
   c.eval_dataset = 'procedural_faces'  # its `test` split is evaluated
   c.data_dir = ''  # tfds data dir; '' means $TFDS_DATA_DIR or ~/tensorflow_datasets
   c.batch_size = 32  # global, over all devices and hosts
@@ -44,19 +44,19 @@ def base_config():
 
 
 def paired_sr_config():
-  """What the paired super-resolvers share (jaxsr/methods/paired_sr.py): data, loss terms, VGG19, init_from."""
+  """What the paired super-resolvers share (jaxsr.methods.paired_sr): data, loss terms, VGG19, init_from."""
   c = base_config()
   c.hr_feature = 'image'
   # How LR inputs are made from HR faces: bicubic, area, bilinear, blur_noise_jpeg on the host; or h2l, on the
-  # device by the generator of a trained H2L run (Bulat et al.'s learned degradation, jaxsr/resources.py):
+  # device by the generator of a trained H2L run (Bulat et al.'s learned degradation, jaxsr.training.resources):
   c.degradation = 'bicubic'
   c.h2l_workdir = ''  # degradation='h2l': the H2L run
   c.h2l_step = 0  # its checkpoint; 0: the newest at this run's first start, then kept (recorded in config.json)
   c.flip = True  # random horizontal flips of training faces
-  c.jitter = ''  # more augmentation of training faces: '' none, 'srez' (jaxsr/data/augment.py)
+  c.jitter = ''  # more augmentation of training faces: '' none, 'srez' (jaxsr.data.augment)
   c.jitter_px = 0  # the jitter's translation, px each way
   c.batch_size = 16
-  # Weights of the generator's loss terms (see jaxsr/methods/paired_sr.py); 0 turns a term off.
+  # Weights of the generator's loss terms (see jaxsr.methods.paired_sr); 0 turns a term off.
   c.loss = ml_collections.ConfigDict(dict(mse=1.0, l1=0.0, dssim=0.0, vgg=0.0, lr_l1=0.0, adversarial=0.0))
   c.gan_loss = 'bce'  # bce (sigmoid cross-entropy, non-saturating G) or hinge
   # VGG19 for the perceptual term: a .npz made by `python -m jaxsr.convert_vgg`; nothing is downloaded.
@@ -68,7 +68,7 @@ def paired_sr_config():
 
 
 def reference_vae_config():
-  """SISR-VAE and RefSR-VAE (jaxsr/methods/reference_vae.py): x8 on 128x128 faces grouped by identity."""
+  """SISR-VAE and RefSR-VAE (jaxsr.methods.reference_vae): x8 on 128x128 faces grouped by identity."""
   c = base_config()
   # Embedded procedural people, built on first use; yours: python -m jaxsr.data.build identity_folder ...
   c.dataset = c.eval_dataset = 'procedural_identities'
@@ -82,7 +82,7 @@ def reference_vae_config():
   c.num_steps = 100_000
   c.eval_border = 8  # px left out of PSNR/SSIM, as the paper measures
   c.diversity_samples = 4  # outputs with eps ~ N(0, 1) whose per-pixel std is the diversity
-  # The prototxts' weights on Caffe's sums (jaxsr/methods/reference_vae.py): per face, summed pixel L1 on [0, 1]
+  # The prototxts' weights on Caffe's sums (jaxsr.methods.reference_vae): per face, summed pixel L1 on [0, 1]
   # images + 10 x summed L1 of conv5_4 features / 256 + the KL summed over latent dimensions. The VGG term needs
   # a VGG19 file that no fresh clone has, so it starts off: --config.loss.vgg=10 --config.vgg.weights=vgg19.npz
   # (from `python -m jaxsr.convert_vgg`) trains the prototxts' loss.
@@ -144,11 +144,16 @@ def tiny(c):
 
 def optimizer(name='adam', learning_rate=1e-4, b1=0.9, b2=0.999, schedule='constant', decay_every=0,
               decay_factor=1.0, clip_value=0.0, warmup_steps=0, decay_steps=0):
-  """jaxsr/optim.py: adam, adabelief or rmsprop (b2 is its rho); clip_value > 0 clips gradients elementwise.
+  """jaxsr.core.optim: adam, adabelief or rmsprop (b2 is its rho); clip_value > 0 clips gradients elementwise.
   Schedules: constant, step (decay_every, decay_factor), warmup_cosine (warmup_steps, decay_steps)."""
   return ml_collections.ConfigDict(dict(name=name, learning_rate=learning_rate, b1=b1, b2=b2, schedule=schedule,
                                         decay_every=decay_every, decay_factor=decay_factor, clip_value=clip_value,
                                         warmup_steps=warmup_steps, decay_steps=decay_steps))
+
+
+def uses_vgg(config):
+  """Whether the config's loss has a perceptual term, whose VGG19 weights the run then reads at start-up."""
+  return config.get('loss', {}).get('vgg', 0.0) > 0
 
 
 def unknown_field(config, dotted):

@@ -78,7 +78,7 @@ class TrainState(struct.PyTreeNode):
   step: jax.Array
   rng: jax.Array  # the run's base key; step s uses fold_in(rng, s), so a resumed run draws the same noise
   nets: dict[str, Network]
-  # Networks used but never trained, named in the config and loaded by jaxsr/resources.py; not checkpointed.
+  # Networks used but never trained, named in the config and loaded by jaxsr.training.resources; not checkpointed.
   frozen: dict[str, FrozenNetwork] = struct.field(default_factory=dict)
 
   def averaged(self):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from absl import logging
 
-from jaxsr import run_record
+from jaxsr.storage import run_record
 
 LOCK = 'run.lock'
 EXPORT_RECORD = 'export.json'  # jaxsr.export's record (not imported: export imports the training stack)

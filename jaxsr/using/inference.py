@@ -7,14 +7,17 @@ with the average.
 """
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from jaxsr import checkpointing, config_base, export, methods, metrics, run_record, train
+from jaxsr import methods
+from jaxsr.core import config_base, metrics, parallel
+from jaxsr.core.train_state import TrainState
+from jaxsr.methods import base
+from jaxsr.storage import checkpointing, exports, run_record
 
 
 @dataclasses.dataclass(repr=False)
@@ -24,8 +27,8 @@ class SuperResolver:
   run: Path
   config: ml_collections.ConfigDict
   step: int
-  method: Any
-  state: Any  # the run's TrainState, averaged weights in place of the trained ones where it kept them
+  method: base.Method
+  state: TrainState  # the run's TrainState, averaged weights in place of the trained ones where it kept them
 
   def __post_init__(self):
     self._upscale = jax.jit(lambda state, *x: metrics.quantize(self.method.upscale(state, *x)))
@@ -36,7 +39,7 @@ class SuperResolver:
     return (f'SuperResolver({self.config.method} x{self.scale}, {side} -> {self.config.image_size} px faces, step '
             f'{self.step}, {self.parameters / 1e6:.2f} M parameters, from {self.run})')
 
-  def __call__(self, lr, reference=None):
+  def __call__(self, lr: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
     lr = np.asarray(lr)
     if lr.ndim not in (3, 4) or lr.shape[-1] != 3:
       raise ValueError(f'expected RGB faces (h, w, 3) or (N, h, w, 3), got shape {lr.shape}')
@@ -54,32 +57,32 @@ class SuperResolver:
     return out[0] if single else out
 
   @property
-  def scale(self):
+  def scale(self) -> int:
     return self.config.scale
 
   @property
-  def network(self):
+  def network(self) -> str:
     """The run's name of the super-resolving network ('generator'; 'l2h' in the joint pipeline; 'vae')."""
     return self.method.sr_network
 
   @property
-  def fully_convolutional(self):
+  def fully_convolutional(self) -> bool:
     """Whether faces of any size may go in (else image_size / scale px only)."""
     return self.method.fully_convolutional
 
   @property
-  def needs_reference(self):
+  def needs_reference(self) -> bool:
     return self.method.needs_reference
 
   @property
-  def parameters(self):
+  def parameters(self) -> int:
     return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(self.state.nets[self.network].params))
 
-  def variables(self):
+  def variables(self) -> dict:
     """The super-resolving network's variables: {'params': ..., 'batch_stats': ...}."""
     return self.state.nets[self.network].variables()
 
-  def upscale(self, lr, reference=None):
+  def upscale(self, lr: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
     if self.needs_reference and reference is None:
       raise ValueError(f'{self.run}: a {self.config.method} run needs a reference photo of the same person')
     inputs = [np.asarray(lr, np.float32) / 127.5 - 1.0]
@@ -88,23 +91,32 @@ class SuperResolver:
     return np.clip(np.round((np.asarray(self._upscale(self.state, *inputs)) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-def load(run_dir, step=None):
+def load(run_dir: str | Path, step: int | None = None) -> SuperResolver:
   """The run in `run_dir` at checkpoint `step` (default: its newest), or a `jaxsr.export` folder, as a
   SuperResolver on one device."""
   run, config, method = _read_config(run_dir)
   if method.sr_network is None:
     raise ValueError(f'{run_dir}: a {config.method} run does not super-resolve')
-  if export.is_export(run):
-    exported = export.read_record(run)['step']
+  if exports.is_export(run):
+    exported = exports.read_record(run)['step']
     if step is not None and step != exported:
       raise ValueError(f'--step={step}: {run_dir} is an export of step {exported} only; drop --step')
-    state = _from_export(run, train.placeholder_state(method, config), method.sr_network)
+    state = _from_export(run, placeholder_state(method, config), method.sr_network)
     return SuperResolver(run, config, exported, method, state)
   step, state = _restore(run, config, method, step)
   return SuperResolver(run, config, step, method, state)
 
 
-def restore(run_dir, step=None):
+def placeholder_state(method: base.Method, config: ml_collections.ConfigDict) -> TrainState:
+  """`config`'s networks freshly initialised on one device for a placeholder example (zeros shaped as its faces),
+  with nothing read from files: what a checkpoint, an export or imported weights are put into."""
+  size, lr_size = config.image_size, config.image_size // config.scale
+  batch = {'hr': np.zeros((1, size, size, 3), np.uint8), 'reference': np.zeros((1, size, size, 3), np.uint8),
+           'lr': np.zeros((1, lr_size, lr_size, 3), np.uint8)}
+  return base.initial_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed, batch)
+
+
+def restore(run_dir: str | Path, step: int | None = None) -> tuple[int, TrainState, base.Method]:
   """(step, TrainState with every network's averaged weights, method) of checkpoint `step` (default: the newest)
   of the run in `run_dir`, on one device: what an export is written from."""
   run, config, method = _read_config(run_dir)
@@ -115,7 +127,7 @@ def _restore(run, config, method, step):
   """(step, averaged TrainState) of the checked run record `config` of the run in `run`."""
   if not (run / 'checkpoints').is_dir():
     raise FileNotFoundError(f'{run}: no checkpoint yet')
-  state = train.placeholder_state(method, config)
+  state = placeholder_state(method, config)
   checkpoints = checkpointing.Checkpointer(run / 'checkpoints', config.keep_checkpoints)
   try:
     step, state = checkpoints.restore_for_reading(state, step)
@@ -140,13 +152,13 @@ def _read_config(run_dir):
 
 def _from_export(folder, state, network):
   """`state` with network `network` replaced by the exported variables, which must have its shapes."""
-  record = export.read_record(folder)
+  record = exports.read_record(folder)
   if record['network'] != network:
     raise ValueError(f"{folder}: holds network '{record['network']}', this config's super-resolver is '{network}'")
   net = state.nets[network]
   expected = net.variables()
   try:
-    _, variables = export.read(folder, expected)
+    _, variables = exports.read(folder, expected)
   except ValueError as error:
     raise ValueError(f'{error} (the export does not fit its config.json)') from None
   variables = jax.tree.map(lambda v, like: np.asarray(v, like.dtype), variables, expected)

@@ -13,34 +13,19 @@ on since.
 """
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from absl import logging
-from flax import struct
 from jax.experimental import multihost_utils
 
-from jaxsr import checkpointing, export, run_record
-from jaxsr.methods.h2l import HighToLow
+from jaxsr.core import config_base
+from jaxsr.core.train_state import FrozenNetwork
+from jaxsr.methods.h2l import LEARNED, HighToLow, LearnedDegradation
 from jaxsr.models import vgg
-from jaxsr.train_state import FrozenNetwork
-
-LEARNED = 'h2l'  # config.degradation that makes LR inputs with a trained H2L generator, on the device
-
-
-class LearnedDegradation(struct.PyTreeNode):
-  """A trained, frozen H2L generator as the LR maker of another method: hr -> H2L(hr, z), z ~ N(0, I), run in
-  inference mode (BatchNorm running statistics), never differentiated."""
-  variables: Any
-  module: Any = struct.field(pytree_node=False)
-  z_dim: int = struct.field(pytree_node=False)
-
-  def __call__(self, hr, rng):
-    z = jax.random.normal(rng, (hr.shape[0], self.z_dim), jnp.float32)
-    return jax.lax.stop_gradient(self.module.apply(self.variables, hr, z, train=False))
+from jaxsr.storage import checkpointing, exports, run_record
 
 
 @dataclasses.dataclass
@@ -49,14 +34,10 @@ class Resources:
   init_from: str = ''  # a run directory or export whose networks start this run
 
 
-def uses_vgg(config):
-  return config.get('loss', {}).get('vgg', 0.0) > 0
-
-
 def load(config, dtype=jnp.float32):
   """The frozen networks `config` names, read from their files; errors name the config field."""
   frozen = {}
-  if uses_vgg(config):
+  if config_base.uses_vgg(config):
     if not config.vgg.weights:
       raise ValueError(f'config.loss.vgg={config.loss.vgg} needs VGG19 weights: make a file with `python -m '
                        'jaxsr.convert_vgg` and set config.vgg.weights, or set config.loss.vgg=0')
@@ -67,10 +48,10 @@ def load(config, dtype=jnp.float32):
   if config.get('degradation') == LEARNED:
     frozen['h2l'] = learned_degradation(config, dtype)
   init_from = config.get('init_from', '')
-  if init_from and not ((Path(init_from).expanduser() / 'checkpoints').is_dir() or export.is_export(
+  if init_from and not ((Path(init_from).expanduser() / 'checkpoints').is_dir() or exports.is_export(
       Path(init_from).expanduser())):
     raise FileNotFoundError(f'config.init_from: {init_from!r} is neither a jaxsr run directory (no checkpoints/) '
-                            f'nor a jaxsr.export folder (no {export.EXPORT})')
+                            f'nor a jaxsr.export folder (no {exports.EXPORT})')
   return Resources(frozen, init_from)
 
 
@@ -98,12 +79,12 @@ def pin(config, workdir):
     return config
   h2l_run_config(config)  # a wrong h2l_workdir is named before anything else
   source = Path(config.h2l_workdir).expanduser()
-  if export.is_export(source):  # one step only
-    exported = export.read_record(source)['step']
+  if exports.is_export(source):  # one step only
+    exported = exports.read_record(source)['step']
     if config.get('h2l_step', 0) not in (0, exported):
       raise ValueError(f'config.h2l_step={config.h2l_step}: {source} is an export of H2L step {exported} only; '
                        'set config.h2l_step=0')
-  newest = (export.read_record(source)['step'] if export.is_export(source)
+  newest = (exports.read_record(source)['step'] if exports.is_export(source)
             else max(checkpointing.saved_steps(source / 'checkpoints'), default=0))
   recorded = (run_record.read(workdir) or {}) if workdir else {}
   same_run = _resolved(recorded.get('h2l_workdir')) == _resolved(config.h2l_workdir)
@@ -136,8 +117,8 @@ def learned_degradation(config, dtype=jnp.float32):
   shapes = jax.eval_shape(lambda: generator.init(jax.random.key(0), jnp.zeros((1, size, size, 3)),
                                                  jnp.zeros((1, h2l_config.z_dim)), train=False))
   expected = {'params': shapes['params'], 'state': {k: v for k, v in shapes.items() if k != 'params'}}
-  if export.is_export(Path(config.h2l_workdir).expanduser()):
-    params, state = export.load_network(Path(config.h2l_workdir).expanduser(), 'h2l', expected, 'h2l_workdir')
+  if exports.is_export(Path(config.h2l_workdir).expanduser()):
+    params, state = exports.load_network(Path(config.h2l_workdir).expanduser(), 'h2l', expected, 'h2l_workdir')
   else:
     params, state = checkpointing.load_network(config.h2l_workdir, 'h2l', expected, 'h2l_workdir',
                                                config.get('h2l_step', 0) or None, averaged=True)
@@ -153,9 +134,9 @@ def start_from(files, state):
     return state
   source = Path(files.init_from).expanduser()
   expected = {name: {'params': net.params, 'state': net.state} for name, net in state.nets.items()}
-  if export.is_export(source):
-    held = export.networks(export.read_record(source))
-    found = {name: export.load_network(source, name, expected[name], 'init_from') for name in expected if name in held}
+  if exports.is_export(source):
+    held = exports.networks(exports.read_record(source))
+    found = {name: exports.load_network(source, name, expected[name], 'init_from') for name in expected if name in held}
   else:
     held = checkpointing.network_names(source)
     found = checkpointing.load_networks(source, expected, 'init_from', averaged=True)

@@ -59,7 +59,7 @@ def setup_logging():
   handler.python_handler.stream = _AboveProgressBars()
 
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]  # jaxsr/, of which this is core/cli.py
 # What jaxsr raises itself when a path, a flag or a file is wrong; its message names the fix.
 USER_ERRORS = (ValueError, KeyError, OSError)
 

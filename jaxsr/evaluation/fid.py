@@ -1,9 +1,9 @@
 """FID (Heusel et al. 2017) and KID (Binkowski et al. 2018) between two sets of images, on the 2048-d pool3
-features of Inception-v3 (jaxsr/models/inception.py) with weights the user supplies."""
+features of Inception-v3 (jaxsr.models.inception) with weights the user supplies."""
 import jax
 import numpy as np
 
-from jaxsr import images
+from jaxsr.core import images
 from jaxsr.models import inception
 
 

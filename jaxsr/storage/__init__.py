@@ -1,0 +1,1 @@
+"""How runs are kept on disk: the run record (config.json), orbax checkpoints and export folders."""

@@ -1,0 +1,1 @@
+"""Using a trained run or export: loading its super-resolving network for inference."""
