@@ -65,10 +65,10 @@ def test_each_shipped_joint_system_explains_its_input_and_carries_its_h2l(name, 
                            limit=32)
   bicubic, ours = evaluate.evaluate([model], ['bicubic'], data, model.scale)[0]
   assert ours['lr_consistency'] > 28 and ours['psnr'] > bicubic['psnr'] - 1.5, (ours, bicubic)
-  h2l = model.state.nets['h2l']
+  h2l = inference.state_shapes(model.method, model.config).nets['h2l']  # the model holds its L2H alone
   params, state = exports.load_network(PRETRAINED / name, 'h2l', {'params': h2l.params, 'state': h2l.state},
                                       'init_from')
-  h2l = h2l.with_weights(params, state)
+  h2l = h2l.replace(params=params, state=state, opt_state=None, ema=None)
   hr = images.to_float(data['hr'])
   degraded = h2l(hr, model.method.noise(jax.random.key(0), hr))  # 64 px, as the system passes LR faces on
   assert metrics.psnr(degraded, hr) > metrics.psnr(degraded, hr[::-1]) + 3  # its own face, not just any face

@@ -105,7 +105,9 @@ def test_a_run_recorded_before_the_package_layout_loads_exports_and_resumes(data
   sr = model(lr)
   assert sr.shape == (2, 64, 64, 3)
   export.export_run(run, tmp_path / 'export')
-  np.testing.assert_array_equal(inference.load(tmp_path / 'export')(lr), sr)
+  exported = inference.load(tmp_path / 'export')
+  np.testing.assert_array_equal(exported(lr), sr)
+  assert set(exported.state.nets) == {'generator'} and exported.state.nets['generator'].opt_state is None
   config = ml_collections.ConfigDict(json.loads((run / 'config.json').read_text()))
   config.update(data_dir=data_dir, num_steps=3)
   assert int(train.train_and_evaluate(config, run).step) == 3

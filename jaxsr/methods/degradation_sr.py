@@ -98,7 +98,7 @@ def joint_names(tree):
 
 
 def l2h_names(nets):
-  return {k: nets[v] for k, v in JOINT_NAMES.items()}
+  return {k: nets[v] for k, v in JOINT_NAMES.items() if v in nets}  # an export holds its L2H alone
 
 
 METHODS = {'degradation_sr': DegradationSR}

@@ -101,7 +101,7 @@ def load(run_dir: str | Path, step: int | None = None) -> SuperResolver:
     exported = exports.read_record(run)['step']
     if step is not None and step != exported:
       raise ValueError(f'--step={step}: {run_dir} is an export of step {exported} only; drop --step')
-    state = _from_export(run, placeholder_state(method, config), method.sr_network)
+    state = _from_export(run, state_shapes(method, config), method.sr_network)
     return SuperResolver(run, config, exported, method, state)
   step, state = _restore(run, config, method, step)
   return SuperResolver(run, config, step, method, state)
@@ -109,11 +109,23 @@ def load(run_dir: str | Path, step: int | None = None) -> SuperResolver:
 
 def placeholder_state(method: base.Method, config: ml_collections.ConfigDict) -> TrainState:
   """`config`'s networks freshly initialised on one device for a placeholder example (zeros shaped as its faces),
-  with nothing read from files: what a checkpoint, an export or imported weights are put into."""
+  with nothing read from files: what imported weights are put into before they are saved as a run."""
+  return base.initial_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed, _placeholder_batch(config))
+
+
+def state_shapes(method: base.Method, config: ml_collections.ConfigDict) -> TrainState:
+  """placeholder_state's shapes and dtypes on one device, nothing computed or compiled (jax.eval_shape): the
+  structure a checkpoint or an export is read into."""
+  one = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+  shapes = jax.eval_shape(lambda: base.initial_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed,
+                                                     _placeholder_batch(config)))
+  return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=one), shapes)
+
+
+def _placeholder_batch(config):
   size, lr_size = config.image_size, config.image_size // config.scale
-  batch = {'hr': np.zeros((1, size, size, 3), np.uint8), 'reference': np.zeros((1, size, size, 3), np.uint8),
-           'lr': np.zeros((1, lr_size, lr_size, 3), np.uint8)}
-  return base.initial_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed, batch)
+  return {'hr': np.zeros((1, size, size, 3), np.uint8), 'reference': np.zeros((1, size, size, 3), np.uint8),
+          'lr': np.zeros((1, lr_size, lr_size, 3), np.uint8)}
 
 
 def restore(run_dir: str | Path, step: int | None = None) -> tuple[int, TrainState, base.Method]:
@@ -127,7 +139,7 @@ def _restore(run, config, method, step):
   """(step, averaged TrainState) of the checked run record `config` of the run in `run`."""
   if not (run / 'checkpoints').is_dir():
     raise FileNotFoundError(f'{run}: no checkpoint yet')
-  state = placeholder_state(method, config)
+  state = state_shapes(method, config)
   checkpoints = checkpointing.Checkpointer(run / 'checkpoints', config.keep_checkpoints)
   try:
     step, state = checkpoints.restore_for_reading(state, step)
@@ -150,12 +162,13 @@ def _read_config(run_dir):
   return run, config, methods.create(config)
 
 
-def _from_export(folder, state, network):
-  """`state` with network `network` replaced by the exported variables, which must have its shapes."""
+def _from_export(folder, shapes, network):
+  """A TrainState of the network `network` alone, its variables read from the export (they must have the shapes
+  `shapes` gives it); no optimizer state."""
   record = exports.read_record(folder)
   if record['network'] != network:
     raise ValueError(f"{folder}: holds network '{record['network']}', this config's super-resolver is '{network}'")
-  net = state.nets[network]
+  net = shapes.nets[network]
   expected = net.variables()
   try:
     _, variables = exports.read(folder, expected)
@@ -163,4 +176,5 @@ def _from_export(folder, state, network):
     raise ValueError(f'{error} (the export does not fit its config.json)') from None
   variables = jax.tree.map(lambda v, like: np.asarray(v, like.dtype), variables, expected)
   params = variables.pop('params')
-  return state.replace(nets={**state.nets, network: net.with_weights(params, variables)})
+  served = net.replace(params=params, state=variables, opt_state=None, ema=None)
+  return TrainState(step=np.int32(0), rng=np.zeros(2, np.uint32), nets={network: served})
