@@ -1,7 +1,14 @@
-"""The joint degradation step (H2L + LR discriminator, L2H + HR discriminator, all four updated) in PyTorch, timed
-eager and with torch.compile against jaxsr's jitted step, in the same run, device, batch and precision.
+"""A training step in PyTorch, timed eager and with torch.compile against jaxsr's jitted step, in the same run,
+device, batch, threads and precision: the joint degradation step (H2L + LR discriminator, L2H + HR
+discriminator, all four updated) or EDSR's (the network the CPU campaign trains).
 
     python benchmarks/torch_peer.py --batch_sizes=32,256 --precisions=float32,bfloat16
+    python benchmarks/torch_peer.py --config=edsr:face_cpu --batch_sizes=16 --notorch_compile    # this CPU
+
+EDSR (configs/edsr.py, any variant): jaxsr.models.sr_generators.EDSRGenerator mirrored layer for layer, its L1 step
+with Adam and the moving average of the weights when the config keeps one (the learning-rate schedule is not
+mirrored: it costs nothing per step). torch's bicubic upsampling (a = -0.75) stands in for jax.image.resize's
+(a = -0.5): the same work, slightly different numbers.
 
 The PyTorch networks are built from the same config fields as jaxsr's (configs/degradation_sr.py:yoon, yoon28's
 networks; `:yoon,tiny` works),
@@ -30,12 +37,13 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from jaxsr import methods
 from jaxsr.core import parallel
+from jaxsr.models.sr_generators import DIV2K_RGB_MEAN
 
 import common
 
 REPO = Path(__file__).resolve().parents[1]
-_CONFIG = flags.DEFINE_string('config', 'degradation_sr:yoon', 'configs/<name>.py of the joint method, with yoon28\'s '
-                              'networks (the peer mirrors those).')
+_CONFIG = flags.DEFINE_string('config', 'degradation_sr:yoon', "configs/<name>.py: the joint method with yoon28's "
+                              'networks (the peer mirrors those), or edsr[:variant].')
 _BATCH_SIZES = flags.DEFINE_list('batch_sizes', ['32'], 'Global batch sizes.')
 _PRECISIONS = flags.DEFINE_list('precisions', ['float32'], 'float32 and/or bfloat16.')
 _STEPS = flags.DEFINE_integer('steps', 20, 'Timed steps after warm-up.')
@@ -145,8 +153,40 @@ class SNResNetDiscriminator(nn.Module):
     return self.out(F.relu(self.dense(self.blocks(x).flatten(1))))[:, 0]
 
 
+class EDSR(nn.Module):
+  """jaxsr.models.sr_generators.EDSRGenerator."""
+
+  def __init__(self, g, scale):
+    super().__init__()
+    f, conv = g.features, lambda cin, cout: nn.Conv2d(cin, cout, 3, padding=1)
+    self.scale, self.res_scale, self.half_range, self.bicubic_skip = scale, g.res_scale, g.rgb_range / 2, g.bicubic_skip
+    self.head = conv(3, f)
+    self.body = nn.ModuleList([nn.Sequential(conv(f, f), nn.ReLU(), conv(f, f)) for _ in range(g.blocks)])
+    self.body_end = conv(f, f)
+    if g.upsampler == 'single_shuffle':
+      self.tail = nn.Sequential(conv(f, 3 * scale ** 2), nn.PixelShuffle(scale))
+    else:
+      stages = [m for _ in range(int(np.log2(scale))) for m in (conv(f, 4 * f), nn.PixelShuffle(2))]
+      self.tail = nn.Sequential(*stages, conv(f, 3))
+    self.register_buffer('mean', g.rgb_range * torch.tensor(DIV2K_RGB_MEAN).view(1, 3, 1, 1))
+
+  def forward(self, lr):
+    x = skip = self.head((lr + 1) * self.half_range - self.mean)
+    for block in self.body:
+      x = x + self.res_scale * block(x)
+    x = self.tail(skip + self.body_end(x))
+    if self.bicubic_skip:
+      return F.interpolate(lr, scale_factor=self.scale, mode='bicubic', align_corners=False) + x / self.half_range
+    return (x + self.mean) / self.half_range - 1
+
+
 def build(config):
-  """The four networks of config, with Adam optimisers: {name: (module, optimizer)}."""
+  """The networks of config, with Adam optimisers: {name: (module, optimizer)}."""
+  if config.method == 'edsr':
+    opt = config.generator.optimizer
+    module = EDSR(config.generator, config.scale)
+    return {'generator': (module, torch.optim.Adam(module.parameters(), lr=opt.learning_rate,
+                                                   betas=(opt.b1, opt.b2)))}
   size, lr_size, l2h = config.image_size, config.image_size // config.scale, config.l2h
   nets = {'h2l': (HighToLow(config.generator, config.z_dim, size), config.generator.optimizer),
           'd_lr': (SNResNetDiscriminator(config.discriminator, lr_size), config.discriminator.optimizer),
@@ -164,8 +204,33 @@ def hinge_d(real, fake):
   return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
 
 
+def make_edsr_step(config, nets, dtype):
+  """EDSR's step on float tensors in [-1, 1]: L1 (and MSE) to HR, Adam, then the moving average."""
+  (generator, opt), = nets.values()
+  autocast = torch.autocast(device_type='cuda' if torch.cuda.is_available() else 'cpu', dtype=dtype,
+                            enabled=dtype != torch.float32)
+  params = list(generator.parameters())
+  ema = [p.detach().clone() for p in params] if config.ema_decay else None
+
+  def step(lr, hr):
+    with autocast:
+      sr = generator(lr).float()
+    loss = config.loss.l1 * (sr - hr).abs().mean() + config.loss.mse * F.mse_loss(sr, hr)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    if ema is not None:
+      with torch.no_grad():
+        torch._foreach_lerp_(ema, params, 1.0 - config.ema_decay)
+    return loss
+
+  return step
+
+
 def make_step(config, nets, dtype):
-  """One joint step on float tensors in [-1, 1]; `nets` may hold torch.compile'd modules."""
+  """One step on float tensors in [-1, 1]; `nets` may hold torch.compile'd modules."""
+  if config.method == 'edsr':
+    return make_edsr_step(config, nets, dtype)
   (h2l, h2l_opt), (d_lr, d_lr_opt), (l2h, l2h_opt), (d_hr, d_hr_opt) = (
       nets[k] for k in ('h2l', 'd_lr', 'l2h', 'd_hr'))
   alpha, beta, mse, adversarial = config.alpha, config.beta, config.l2h.loss.mse, config.l2h.loss.adversarial
@@ -213,19 +278,19 @@ def time_torch(config, precision, device, compiled):
   step = make_step(config, nets, {'float32': torch.float32, 'bfloat16': torch.bfloat16}[precision])
   n, size = config.batch_size, config.image_size
   hr = torch.rand(n, 3, size, size, device=device) * 2 - 1
-  real_lr = torch.rand(n, 3, size // config.scale, size // config.scale, device=device) * 2 - 1
-  z = torch.randn(n, config.z_dim, device=device)
+  lr = torch.rand(n, 3, size // config.scale, size // config.scale, device=device) * 2 - 1
+  inputs = (lr, hr) if config.method == 'edsr' else (hr, lr, torch.randn(n, config.z_dim, device=device))
   sync = torch.cuda.synchronize if device.type == 'cuda' else lambda: None
   t0 = time.perf_counter()
-  step(hr, real_lr, z)
+  step(*inputs)
   sync()
   first = time.perf_counter() - t0
   for _ in range(2):
-    step(hr, real_lr, z)
+    step(*inputs)
   sync()
   t0 = time.perf_counter()
   for _ in range(_STEPS.value):
-    step(hr, real_lr, z)
+    step(*inputs)
   sync()
   return first, _STEPS.value / (time.perf_counter() - t0), counts
 
