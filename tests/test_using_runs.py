@@ -12,7 +12,7 @@ import pytest
 from conftest import load_config, setup_one_device, tiny
 
 from jaxsr import evaluate, export, methods, upscale
-from jaxsr.storage import checkpointing
+from jaxsr.storage import checkpointing, run_record
 from jaxsr.training import train
 from jaxsr.using import inference
 
@@ -113,3 +113,20 @@ def test_a_run_recorded_before_the_package_layout_loads_exports_and_resumes(data
   assert int(train.train_and_evaluate(config, run).step) == 3
   starts = [json.loads(line)['start_step'] for line in (run / 'config_history.jsonl').read_text().splitlines()]
   assert starts == [0, 2]
+
+
+def test_a_record_without_the_fields_added_since_reads_with_the_values_it_trained_with(tmp_path):
+  """run_record.read fills each field of run_record.ADDED that a config.json lacks, so nothing that reads a run
+  guesses defaults of its own."""
+  run = tmp_path / 'old'
+  shutil.copytree(RUN_BEFORE_LAYOUT, run)
+  record = json.loads((run / 'config.json').read_text())
+  for name in ('ema_decay', 'train_minutes', 'input_noise', 'conditional_discriminator', 'jitter', 'jitter_px'):
+    del record[name]
+  del record['generator']['optimizer']['clip_value'], record['vgg']['pre_activation']
+  (run / 'config.json').write_text(json.dumps(record))
+  read = run_record.read(run)
+  assert (read['ema_decay'], read['jitter'], read['conditional_discriminator']) == (0.0, '', False)
+  assert read['generator']['optimizer']['clip_value'] == 0.0 and read['vgg']['pre_activation'] is False
+  lr = np.random.default_rng(1).integers(0, 256, (2, 16, 16, 3), np.uint8)
+  np.testing.assert_array_equal(inference.load(run)(lr), inference.load(RUN_BEFORE_LAYOUT)(lr))

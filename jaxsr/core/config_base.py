@@ -188,9 +188,9 @@ def validate(config, device_count):
   for field in ('log_every', 'eval_every', 'checkpoint_every', 'keep_checkpoints', 'eval_size', 'scale',
                 'data_threads', 'steps_in_flight'):
     _check(c[field] > 0, field, f'must be positive, got {c[field]}')
-  minutes = c.get('train_minutes', 0.0)
+  minutes = c.train_minutes
   _check(minutes >= 0, 'train_minutes', f'must be 0 (off) or positive, got {minutes}')
-  ema = c.get('ema_decay', 0.0)
+  ema = c.ema_decay
   _check(0 <= ema < 1, 'ema_decay', f'must be 0 (off) or in (0, 1), got {ema}')
   _check(c.precision in PRECISIONS, 'precision', f"must be one of {PRECISIONS}, got '{c.precision}'")
   _check(8 <= c.image_size <= MAX_IMAGE_SIZE, 'image_size', f'must be in [8, {MAX_IMAGE_SIZE}], got {c.image_size}')

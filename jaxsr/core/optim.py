@@ -29,7 +29,7 @@ def make(config):
   """An optax optimizer from a sub-config with name, learning_rate, b1, b2, schedule (+ decay_every/factor), and
   clip_value: gradients clipped elementwise to [-clip_value, clip_value] first (Keras `clipvalue`; 0: off)."""
   update = OPTIMIZERS[config.name]
-  clip = config.get('clip_value', 0.0)  # runs recorded before the field existed did not clip
+  clip = config.clip_value
 
   def clipped(learning_rate, b1, b2):
     return optax.chain(optax.clip(clip), update(learning_rate, b1, b2))

@@ -92,7 +92,7 @@ class HighToLow(base.Method):
     hr, lr = images.to_float(batch['hr']), images.to_float(batch['lr'])
     return {
         'h2l': Network.create(self.generator, optim.make(self.config.generator.optimizer), g_rng,
-                              hr, self.noise(jax.random.key(0), hr), ema_decay=self.config.get('ema_decay', 0.0)),
+                              hr, self.noise(jax.random.key(0), hr), ema_decay=self.config.ema_decay),
         'd_lr': Network.create(self.discriminator, optim.make(self.config.discriminator.optimizer), d_rng, lr),
     }
 

@@ -114,7 +114,7 @@ class PairedSR(base.Method):
   def generator_input(self, lr, rng, train):
     """What G sees: x, plus n ~ N(0, (2 input_noise)^2) in training (config.input_noise is on [0, 1] images, as
     srez gives it)."""
-    noise = self.config.get('input_noise', 0.0)  # runs recorded before the field: none
+    noise = self.config.input_noise
     if not train or not noise:
       return lr
     return lr + 2.0 * noise * jax.random.normal(rng, lr.shape, lr.dtype)
@@ -122,7 +122,7 @@ class PairedSR(base.Method):
   def discriminator_input(self, image, lr):
     """What D sees of an HR or SR face: with config.conditional_discriminator, the image beside the
     bicubic-upsampled LR (FSRGAN's C(image, x), Chen et al., Eq. 5), so D judges whether a face fits its input."""
-    if not self.config.get('conditional_discriminator', False):  # runs recorded before the field: no
+    if not self.config.conditional_discriminator:
       return image
     n, size = image.shape[0], self.config.image_size
     return jnp.concatenate([image, jax.image.resize(lr, (n, size, size, lr.shape[-1]), 'bicubic')], axis=-1)
@@ -147,7 +147,7 @@ class PairedSR(base.Method):
     source = pipeline.data_source(c.dataset, 'train', data_dir)
     try:
       return pipeline.paired(source, c.hr_feature, self.host_degradation(), c.scale, c.seed, c.flip,
-                             self.landmarks_key(), augment.get(c.get('jitter', ''), c.get('jitter_px', 0)))
+                             self.landmarks_key(), augment.get(c.jitter, c.jitter_px))
     except KeyError as e:
       raise KeyError(f'{e.args[0]}. A loss term reads landmarks from config.landmarks_feature: build the dataset '
                      f'with --landmarks=mtcnn (or a landmarks file), or set that term to 0') from e
@@ -164,7 +164,7 @@ class PairedSR(base.Method):
     n, h, w, _ = batch['hr'].shape
     lr = jnp.zeros((n, h // c.scale, w // c.scale, 3))  # only shapes matter; some methods make LR in the step
     nets = {'generator': Network.create(self.generator, optim.make(c.generator.optimizer), g_rng, lr,
-                                        ema_decay=c.get('ema_decay', 0.0))}
+                                        ema_decay=c.ema_decay)}
     if self.discriminator is not None:
       nets['discriminator'] = Network.create(self.discriminator, optim.make(c.discriminator.optimizer), d_rng,
                                              self.discriminator_input(images.to_float(batch['hr']), lr))

@@ -78,7 +78,7 @@ class SISRVAE(base.Method):
     n, h, w, _ = hr.shape
     lr = jnp.zeros((n, h // c.scale, w // c.scale, 3))
     return {'vae': Network.create(self.model, optim.make(c.model.optimizer), rng, lr, self.guide(batch, hr),
-                                  ema_decay=c.get('ema_decay', 0.0))}
+                                  ema_decay=c.ema_decay)}
 
   # The loss and the step.
 

@@ -67,7 +67,7 @@ class UNetDegradation(base.Method):
     c = self.config
     hr = images.to_float(batch['hr'])
     rngs = dict(zip(('h2l', 'd_lr', 'l2h', 'd_hr'), jax.random.split(rng, 4)))
-    ema = c.get('ema_decay', 0.0)
+    ema = c.ema_decay
     nets = {'h2l': Network.create(self.h2l, optim.make(c.h2l.optimizer), rngs['h2l'], hr, self.noise(rng, hr)),
             'd_lr': Network.create(self.discriminator, optim.make(c.d_lr.optimizer), rngs['d_lr'], hr),
             'l2h': Network.create(self.l2h, optim.make(c.l2h.optimizer), rngs['l2h'], hr, ema_decay=ema)}

@@ -69,7 +69,7 @@ def from_config(c, dtype=jnp.float32):
   if c.layer not in LAYERS:
     raise ValueError(f"config.vgg.layer: unknown '{c.layer}'; VGG19 has {', '.join(LAYERS)}")
   params, preprocessing = load(c.weights, 'vgg.weights')
-  return VGG19((c.layer,), preprocessing, c.pool, c.get('pre_activation', False), dtype), params
+  return VGG19((c.layer,), preprocessing, c.pool, c.pre_activation, dtype), params
 
 
 def save(path, params, preprocessing):

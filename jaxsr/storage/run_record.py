@@ -1,5 +1,6 @@
 """A run's record of what it is: `config.json` (the config of its latest start) and `config_history.jsonl` (one
-line per start: when, from which step, and which fields it changed).
+line per start: when, from which step, and which fields it changed). `read` gives a record upgraded to today's
+fields (`upgrade`), so that no reader needs to know which fields came late.
 
 The record is written only once a start is known to work (data found, checkpoint restored), so a failed resume
 or a mistyped dataset leaves the run's record as it was: `jaxsr.upscale --run` reads `config.json`. It is
@@ -16,6 +17,12 @@ HISTORY = 'config_history.jsonl'
 # Fields every jaxsr config has (config_base.base_config): a config.json without them is another tool's.
 _SIGNATURE = ('method', 'dataset', 'image_size', 'scale', 'num_steps', 'batch_size')
 _MAX_BYTES = 2**20
+# Fields added to the configs after runs were first recorded, with the value that reproduces how a run recorded
+# without one trained: (where, name, value). Where: '' the top level; 'paired' the top level of a paired
+# super-resolver's config (one with h2l_workdir); 'optimizer' and 'vgg' every sub-config of that name.
+ADDED = (('', 'ema_decay', 0.0), ('', 'train_minutes', 0.0),
+         ('paired', 'input_noise', 0.0), ('paired', 'conditional_discriminator', False), ('paired', 'jitter', ''),
+         ('paired', 'jitter_px', 0), ('optimizer', 'clip_value', 0.0), ('vgg', 'pre_activation', False))
 
 
 def flat(config, prefix=''):
@@ -30,8 +37,8 @@ def flat(config, prefix=''):
 
 
 def read(workdir):
-  """The run's config as a plain dict, or None when the run has no record yet; a ValueError naming the file when
-  the record is damaged or is not a jaxsr config."""
+  """The run's config as a plain dict, upgraded to today's fields, or None when the run has no record yet; a
+  ValueError naming the file when the record is damaged or is not a jaxsr config."""
   path = Path(workdir) / CONFIG
   try:
     info = os.lstat(path)
@@ -49,6 +56,27 @@ def read(workdir):
   if missing:
     raise ValueError(f'{path} is not a jaxsr run record (it lacks {", ".join(missing)}); this folder belongs to '
                      f'another tool: choose another --workdir')
+  return upgrade(record)
+
+
+def upgrade(record):
+  """`record` (a config.json's dict, changed in place and returned) with each field of ADDED it lacks."""
+  def groups(node, name):
+    for key, value in node.items():
+      if isinstance(value, dict):
+        if key == name:
+          yield value
+        yield from groups(value, name)
+
+  for where, name, value in ADDED:
+    if where == '':
+      targets = [record]
+    elif where == 'paired':
+      targets = [record] if 'h2l_workdir' in record else []
+    else:
+      targets = list(groups(record, where))
+    for target in targets:
+      target.setdefault(name, value)
   return record
 
 

@@ -116,7 +116,7 @@ def _train(config, workdir, method, mesh, state, data, eval_batch):
 
   timer = _Timer()
   stop = preemption.StopRequest()
-  deadline = time.monotonic() + 60.0 * config.train_minutes if config.get('train_minutes', 0.0) else None
+  deadline = time.monotonic() + 60.0 * config.train_minutes if config.train_minutes else None
   try:
     for step in range(start + 1, config.num_steps + 1):
       state, metrics = train_step(state, parallel.global_batch(next(data), mesh))
