@@ -65,6 +65,11 @@ def main(argv):
         f'{FLAGS.out}')
 
 
-if __name__ == '__main__':
+def run():
+  """The command: `python -m jaxsr.convert_inception`, or `jaxsr-convert-inception` once installed."""
   define_flags()
   cli.run(main)
+
+
+if __name__ == '__main__':
+  run()

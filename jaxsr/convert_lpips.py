@@ -64,6 +64,11 @@ def main(argv):
   print(f'Wrote {FLAGS.out}; use it with jaxsr.evaluate --lpips={FLAGS.out}')
 
 
-if __name__ == '__main__':
+def run():
+  """The command: `python -m jaxsr.convert_lpips`, or `jaxsr-convert-lpips` once installed."""
   define_flags()
   cli.run(main)
+
+
+if __name__ == '__main__':
+  run()

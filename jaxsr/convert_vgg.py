@@ -87,6 +87,11 @@ def main(argv):
   print(f'Wrote {FLAGS.out} ({preprocessing} preprocessing); use it with --config.vgg.weights={FLAGS.out}')
 
 
-if __name__ == '__main__':
+def run():
+  """The command: `python -m jaxsr.convert_vgg`, or `jaxsr-convert-vgg` once installed."""
   define_flags()
   cli.run(main)
+
+
+if __name__ == '__main__':
+  run()

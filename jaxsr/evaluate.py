@@ -330,6 +330,11 @@ def main(argv):
   print(f'wrote {FLAGS.out}/metrics.csv, metrics.md, per_face.csv, grid.png')
 
 
-if __name__ == '__main__':
+def run():
+  """The command: `python -m jaxsr.evaluate`, or `jaxsr-evaluate` once installed."""
   define_flags()
   cli.run(main)
+
+
+if __name__ == '__main__':
+  run()

@@ -54,6 +54,11 @@ def main(argv):
   logging.info('Wrote %s (%s, step %d): %s', f.out, f.dtype, step, ', '.join(files))
 
 
-if __name__ == '__main__':
+def run():
+  """The command: `python -m jaxsr.export`, or `jaxsr-export` once installed."""
   define_flags()
   cli.run(main)
+
+
+if __name__ == '__main__':
+  run()

@@ -139,6 +139,11 @@ def main(argv):
                flags.FLAGS.out, flags.FLAGS.out)
 
 
-if __name__ == '__main__':
+def run():
+  """The command: `python -m jaxsr.import_weights`, or `jaxsr-import-weights` once installed."""
   define_flags()
   cli.run(main)
+
+
+if __name__ == '__main__':
+  run()

@@ -59,5 +59,10 @@ def main(argv):
   train.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
 
 
-if __name__ == '__main__':
+def run():
+  """The command: `python -m jaxsr.main`, or `jaxsr-train` once installed."""
   cli.run(main, flags_parser=_parse_flags)
+
+
+if __name__ == '__main__':
+  run()

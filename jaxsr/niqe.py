@@ -52,6 +52,11 @@ def main(argv):
   print(json.dumps({'images': len(scores), 'mean_niqe': float(np.mean(list(scores.values())))}))
 
 
-if __name__ == '__main__':
+def run():
+  """The command: `python -m jaxsr.niqe`, or `jaxsr-niqe` once installed."""
   define_flags()
   cli.run(main)
+
+
+if __name__ == '__main__':
+  run()

@@ -218,6 +218,11 @@ def main(argv):
   print(f'wrote {counts["crops"] + counts["photos"]} images to {output}: {counts}')
 
 
-if __name__ == '__main__':
+def run():
+  """The command: `python -m jaxsr.upscale`, or `jaxsr-upscale` once installed."""
   define_flags()
   cli.run(main)
+
+
+if __name__ == '__main__':
+  run()

@@ -331,6 +331,24 @@ def test_tensorboard_is_installed_with_jaxsr():
   assert importlib.util.find_spec('tensorboard') is not None
 
 
+def test_every_command_is_an_installed_console_script():
+  """pyproject's [project.scripts] names every command module's `run` (jaxsr/*.py, data.build, data.prepare), and
+  the install puts them beside the interpreter: `jaxsr-niqe` refuses a missing folder in one line under its name."""
+  import ast
+  import tomllib
+  scripts = tomllib.loads((REPO / 'pyproject.toml').read_text())['project']['scripts']
+  package = REPO / 'jaxsr'
+  commands = {f'jaxsr.{p.stem}' for p in package.glob('*.py') if p.name != '__init__.py'}
+  assert {t.split(':')[0] for t in scripts.values()} == commands | {'jaxsr.data.build', 'jaxsr.data.prepare'}
+  for target in scripts.values():
+    module, function = target.split(':')
+    tree = ast.parse((REPO / (module.replace('.', '/') + '.py')).read_text())
+    assert function in {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}, target
+  result = subprocess.run([Path(sys.executable).parent / 'jaxsr-niqe', f'--images={REPO / "no_such_folder"}'],
+                          capture_output=True, text=True, timeout=120)
+  assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith('jaxsr-niqe: '), result.stderr
+
+
 @pytest.mark.parametrize('tool, flags', [('upscale', ('--run', '--input', '--output')), ('main', ('--workdir',)),
                                          ('evaluate', ('--out', '--hr_dir')), ('export', ('--run', '--out'))])
 def test_help_lists_every_flag_of_the_tool(tool, flags):

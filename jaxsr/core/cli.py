@@ -91,6 +91,6 @@ def run(main, **kwargs):
 def _tool_name():
   """'jaxsr.upscale' for `python -m jaxsr.upscale` (argv[0] is the module's file), else the script's name."""
   script = Path(sys.argv[0]).resolve()
-  if script.is_relative_to(PACKAGE.parent):
+  if script.is_relative_to(PACKAGE):  # a console script (jaxsr-upscale) is named as it is
     return '.'.join(script.relative_to(PACKAGE.parent).with_suffix('').parts)
   return script.name

@@ -70,5 +70,10 @@ def main(argv):
   print(f'built {builder.data_dir}: ' + ', '.join(f'{s}={info.splits[s].num_examples}' for s in info.splits))
 
 
-if __name__ == '__main__':
+def run():
+  """The command: `python -m jaxsr.data.build`, or `jaxsr-build` once installed."""
   cli.run(main)
+
+
+if __name__ == '__main__':
+  run()

@@ -133,6 +133,11 @@ def main(argv):
   print(f'contact sheet: {Path(FLAGS.out) / "contact_sheet.png"}')
 
 
-if __name__ == '__main__':
+def run():
+  """The command: `python -m jaxsr.data.prepare`, or `jaxsr-prepare` once installed."""
   define_flags()
   cli.run(main)
+
+
+if __name__ == '__main__':
+  run()
