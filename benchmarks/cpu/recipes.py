@@ -9,12 +9,13 @@ full training step of each network and batch size the recipes use is timed once 
 (benchmarks/common.py's measure_step, back to back, kept in <runs>/recipes/step_rates.json so that a restart
 plans the same steps), and a recipe trains --minutes times its step rate times PIPELINE_SHARE, the part of the
 bare rate a run keeps with its input pipeline on a quiet machine. Recipes that change only the loss, the learning
-rate or the moving average train as many steps as the base recipe. Each run is one
-warmup (a tenth of its steps) + cosine cycle unless the recipe sets its own schedule, then is measured by
-`jaxsr.evaluate` on every held-out celeba_hr face (LR by PIL bicubic), the moving average of the weights where
-the recipe keeps one. Uses campaign.py's datasets and its --runs and --shared_data; the table is appended to
+rate or the moving average train as many steps as the base recipe. Each run is one warmup (a tenth of its steps)
++ cosine cycle unless the recipe sets its own schedule, then is measured by `jaxsr.evaluate` on every held-out
+celeba_hr face (LR by PIL bicubic): the moving average of the weights where the recipe keeps one, and the trained
+weights themselves. Uses campaign.py's datasets and its --runs and --shared_data; the table is appended to
 benchmarks/RESULTS.md.
 """
+import dataclasses
 import json
 import subprocess
 import sys
@@ -98,13 +99,20 @@ def train_command(workdir, steps, overrides):
 
 
 def held_out(workdir):
-  """(bicubic row, run row) of jaxsr.evaluate on every held-out face."""
+  """(bicubic row, row of the averaged weights, row of the trained weights) of jaxsr.evaluate on every held-out
+  face; the two runs' rows are the same where the recipe keeps no average."""
   from jaxsr import evaluate
+  from jaxsr.storage import checkpointing
   from jaxsr.using import inference
-  loaded = inference.load(workdir)
-  data = evaluate.test_set(loaded.config.image_size, loaded.scale, dataset=campaign.TRAIN_SET,
+  averaged = inference.load(workdir)
+  net = averaged.state.nets['generator']
+  params, state = checkpointing.load_network(workdir, 'generator', {'params': net.params, 'state': net.state},
+                                             'run')
+  trained = dataclasses.replace(averaged, state=averaged.state.replace(
+      nets={'generator': net.replace(params=params, state=state, ema=None)}))
+  data = evaluate.test_set(averaged.config.image_size, averaged.scale, dataset=campaign.TRAIN_SET,
                            data_dir=str(campaign.data_dir()))
-  rows, _ = evaluate.evaluate([loaded], ['bicubic'], data, loaded.scale)
+  rows, _ = evaluate.evaluate([averaged, trained], ['bicubic'], data, averaged.scale)
   return rows
 
 
@@ -128,14 +136,16 @@ def main(argv):
     if not _finished(workdir, steps):
       logging.info('%s: %d steps (%.2f bare steps/s x %.2f)', name, steps, rate, PIPELINE_SHARE)
       subprocess.run(train_command(workdir, steps, overrides), check=True, cwd=REPO)
-    bicubic, run = held_out(workdir)
-    rows.append(f'| {name} | {what} | {steps:,} | {run["psnr"]:.2f} ({run["psnr"] - bicubic["psnr"]:+.2f}) | '
-                f'{run["ssim"]:.4f} | {run["psnr_y"]:.2f} ({run["psnr_y"] - bicubic["psnr_y"]:+.2f}) |')
+    bicubic, run, trained = held_out(workdir)
+    gain = lambda row, key: f'{row[key]:.2f} ({row[key] - bicubic[key]:+.2f})'  # noqa: E731
+    rows.append(f'| {name} | {what} | {steps:,} | {gain(run, "psnr")} | {run["ssim"]:.4f} | {gain(run, "psnr_y")} | '
+                f'{gain(trained, "psnr")} |')
     logging.info('%s', rows[-1])
   where = (f'{common.device_description()}, {minutes:g} minutes each at the bare step rates; every held-out '
            f'celeba_hr face (bicubic PSNR RGB {bicubic["psnr"]:.2f}, Y {bicubic["psnr_y"]:.2f})')
   common.append_results(Path(_RESULTS.value), where, sys.argv,
-                        '| recipe | change | steps | PSNR RGB (- bicubic) | SSIM RGB | PSNR Y (- bicubic) |', rows)
+                        '| recipe | change | steps | PSNR RGB (- bicubic) | SSIM RGB | PSNR Y (- bicubic) | '
+                        'PSNR RGB of the weights before averaging |', rows)
 
 
 def _finished(workdir, steps):
