@@ -3,6 +3,10 @@
     nohup python benchmarks/cpu/campaign.py --model=edsr_x4_celeba --minutes=120 > campaign.log 2>&1 &
     python benchmarks/cpu/campaign.py --model=edsr_x4_celeba --finish     # measure and ship the last round only
 
+Rounds train with the Python that runs this script: on this 2-core CPU, jax 0.12 (Python 3.12) trains EDSR 1.45x
+faster than jax 0.10 (benchmarks/RESULTS.md, "The CPU step against PyTorch"), so rounds from 2026-12-06 on ran
+in a Python 3.12 environment (`.venv312`, made as `.ci/run` makes it).
+
 A round, on this machine's 2 cores:
 1. builds the real face sets from --shared_data when they are missing (celeba_hr: 64x64 crops, the same 6% of
    file names held out every time by their hash; wider: real 16x16 LR faces, 5% held out);
