@@ -15,10 +15,9 @@ from pathlib import Path
 
 from absl import logging
 
-from jaxsr.storage import run_record
+from jaxsr.storage import exports, run_record
 
 LOCK = 'run.lock'
-EXPORT_RECORD = 'export.json'  # jaxsr.export's record (not imported: export imports the training stack)
 
 
 class WorkdirInUseError(RuntimeError):
@@ -29,8 +28,8 @@ def check(workdir):
   """Refuses a `workdir` that is a jaxsr export or holds a config.json that is not a jaxsr run's record (or is
   damaged); reads only."""
   workdir = Path(workdir)
-  if (workdir / EXPORT_RECORD).exists():
-    raise ValueError(f'--workdir: {workdir} is a jaxsr export folder (it has {EXPORT_RECORD}), not a run; train in '
+  if exports.is_export(workdir):
+    raise ValueError(f'--workdir: {workdir} is a jaxsr export folder (it has {exports.EXPORT}), not a run; train in '
                      f'another --workdir, or start from the export with --config.init_from={workdir}')
   try:
     run_record.read(workdir)
