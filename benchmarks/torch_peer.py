@@ -48,6 +48,8 @@ _BATCH_SIZES = flags.DEFINE_list('batch_sizes', ['32'], 'Global batch sizes.')
 _PRECISIONS = flags.DEFINE_list('precisions', ['float32'], 'float32 and/or bfloat16.')
 _STEPS = flags.DEFINE_integer('steps', 20, 'Timed steps after warm-up.')
 _COMPILE = flags.DEFINE_bool('torch_compile', True, 'Also time the torch.compile version.')
+_TORCH_THREADS = flags.DEFINE_integer('torch_threads', None, "torch.set_num_threads (default: torch's own, the "
+                                     'core count); 1 tells what one core of oneDNN makes.')
 _RESULTS = flags.DEFINE_string('results', str(REPO / 'benchmarks' / 'RESULTS.md'), 'Markdown file to append to.')
 
 
@@ -305,10 +307,12 @@ def jax_parameter_counts(config):
 def main(argv):
   del argv
   torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True  # XLA's float32 default
+  if _TORCH_THREADS.value:
+    torch.set_num_threads(_TORCH_THREADS.value)
   device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
   mesh = parallel.make_mesh()
   where = (f'{jax.device_count()} x {jax.devices()[0].device_kind} (jax {jax.__version__}); torch {torch.__version__} '
-           f'on {torch.cuda.get_device_name() if device.type == "cuda" else "cpu"}')
+           f'on {torch.cuda.get_device_name() if device.type == "cuda" else "cpu"}, {torch.get_num_threads()} threads')
   rows = []
   for precision in _PRECISIONS.value:
     for batch_size in map(int, _BATCH_SIZES.value):
