@@ -97,7 +97,7 @@ def bulat_l2h_variables(state_dict, expected):
 
 def bulat_l2h_config():
   """configs/l2h.py as released: the full-width generator, no discriminator in the run (none was released)."""
-  config = config_base.load_file(Path(__file__).resolve().parents[1] / 'configs' / 'l2h.py')
+  config = config_base.load_file(config_base.shipped_configs() / 'l2h.py')
   config.loss.adversarial = 0.0
   return config
 

@@ -124,6 +124,26 @@ def sibling_config(config_file, name, arg=''):
   return load_file(Path(config_file).with_name(f'{name}.py'), arg)
 
 
+def shipped_configs():
+  """The folder of the configs jaxsr ships: configs/ beside the package in a checkout or an editable install,
+  jaxsr/configs/ in an installed wheel (pyproject.toml maps the one to the other)."""
+  package = Path(__file__).resolve().parents[1]
+  return package / 'configs' if (package / 'configs').is_dir() else package.parent / 'configs'
+
+
+def config_file(path):
+  """`path` when that file exists, else the shipped config of its name: `configs/h2l.py` (`:variant` kept) reads
+  from any folder, in a checkout or after `pip install .`. A name neither here nor shipped is refused in a line."""
+  file, colon, arg = str(path).partition(':')
+  if Path(file).is_file():
+    return str(path)
+  shipped = shipped_configs() / Path(file).name
+  if Path(file).parent.name in ('', 'configs') and shipped.is_file():
+    return f'{shipped}{colon}{arg}'
+  names = ', '.join(sorted(p.stem for p in shipped_configs().glob('*.py')))
+  raise ValueError(f'--config={path}: no such file here, nor among the shipped configs/<name>.py ({names})')
+
+
 def load_file(path, arg=''):
   """`get_config(arg)` of the config file at `path` (`--config=path:arg` on the command line)."""
   spec = importlib.util.spec_from_file_location(f'jaxsr_configs.{Path(path).stem}', path)
