@@ -104,3 +104,15 @@ def test_each_network_has_its_own_optimizer_config(name):
     node.learning_rate = before[changed] * 3 + 1
     after = {field: o.learning_rate for field, o in config_base._optimizers(c)}
     assert {f for f in fields if after[f] != before[f]} == {changed}, name
+
+
+@pytest.mark.parametrize('name', sorted(p.stem for p in (REPO / 'configs').glob('*.py')))
+def test_a_methods_example_is_what_its_training_data_gives(name, data_dir):
+  """Method.example() is what start-up checks a dataset against and what runs are read into: it must be exact."""
+  from jaxsr import methods
+  config = load_config(name, 'tiny')
+  config.data_dir = data_dir
+  method = methods.create(config)
+  given = method.train_data(data_dir)[0]
+  assert {k: (x.shape, x.dtype) for k, x in method.example().items()} == {
+      k: (x.shape, x.dtype) for k, x in given.items()}

@@ -39,6 +39,12 @@ class Method(abc.ABC):
     # Computation dtype for every module; parameters and optimizer states stay float32.
     self.dtype = jnp.bfloat16 if config.precision == 'bfloat16' else jnp.float32
 
+  def example(self) -> dict[str, jax.ShapeDtypeStruct]:
+    """One training example's features as `train_data` gives them (shapes and dtypes, no batch axis): what the
+    loop checks a dataset against at start-up, and what a run's networks are built for without its data."""
+    c = self.config
+    return {'hr': face(c.image_size), 'lr': face(c.image_size // c.scale)}
+
   @abc.abstractmethod
   def train_data(self, data_dir: str | None) -> grain.MapDataset:
     """An endless grain MapDataset of examples (dicts of uint8 arrays) in a deterministic order."""
@@ -63,6 +69,16 @@ class Method(abc.ABC):
     """LR faces (and, when `needs_reference`, a photo of the same person) in [-1, 1] -> SR faces in [-1, 1], in
     inference mode. Methods with an `sr_network` define it."""
     raise ValueError(f'a {self.config.method} run does not super-resolve')
+
+
+def face(side: int) -> jax.ShapeDtypeStruct:
+  """An RGB face of side x side pixels as datasets hold it."""
+  return jax.ShapeDtypeStruct((side, side, 3), jnp.uint8)
+
+
+def placeholder_batch(method: Method, n: int = 1) -> dict[str, np.ndarray]:
+  """`n` examples of zeros shaped as `method.example()`: what networks are built from when only shapes matter."""
+  return {k: np.zeros((n, *x.shape), x.dtype) for k, x in method.example().items()}
 
 
 def initial_state(method: Method, mesh: jax.sharding.Mesh, seed: int, batch: dict[str, Any]) -> TrainState:

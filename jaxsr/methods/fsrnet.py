@@ -17,6 +17,7 @@ CelebA) annotate, with parsing maps beside them; every term is a mean over [-1, 
 where Eq. 4 sums the squared errors per image on [0, 1] images: a constant factor per term (the same for all
 three, so the balance is the paper's) that Adam's step size absorbs.
 """
+import jax
 import jax.numpy as jnp
 
 from jaxsr.core import images, losses, metrics
@@ -80,6 +81,13 @@ class FSRNet(PairedSR):
     d = self.config.discriminator
     return discriminators.ConvDiscriminator(tuple(map(tuple, d.units)), 'leaky_relu', first_norm=False,
                                             head='dense', dense_features=d.dense_features, dtype=self.dtype)
+
+  def example(self):
+    """Pairs, with the (x, y) landmarks that the prior loss reads when it is on."""
+    example = super().example()
+    if self.landmarks_key():
+      example['landmarks'] = jax.ShapeDtypeStruct((self.config.generator.landmarks, 2), jnp.float32)
+    return example
 
   def evaluate(self, state, batch, rng):
     """The paired SR metrics of the fine output, PSNR of the coarse one, with landmarks their NME, and under

@@ -142,6 +142,10 @@ class PairedSR(base.Method):
     needed = {f for name in self.active_terms() for f in self.loss_terms[name].features}
     return self.config.landmarks_feature if 'landmarks' in needed else None
 
+  def example(self):
+    """HR faces, their LR when the host degrades them (a learned degradation makes LR on the device)."""
+    return {k: v for k, v in super().example().items() if k == 'hr' or self.host_degradation()}
+
   def train_data(self, data_dir):
     c = self.config
     source = pipeline.data_source(c.dataset, 'train', data_dir)

@@ -142,6 +142,9 @@ class RefSRVAE(SISRVAE):
   needs_reference = True
   eval_columns = ('LR', 'bicubic', 'reference', 'output', 'wrong reference', 'sample std', 'HR')
 
+  def example(self):
+    return {**super().example(), 'reference': base.face(self.config.image_size)}
+
   def train_data(self, data_dir):
     c = self.config
     source = pipeline.data_source(c.dataset, 'train', data_dir)

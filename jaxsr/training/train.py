@@ -49,7 +49,7 @@ def train_and_evaluate(config, workdir, devices=None):
   batches = pipeline.host_batches(method.train_data(data_dir), config.batch_size,
                                   jax.process_index(), jax.process_count())
   eval_batch = method.eval_data(data_dir)
-  check_image_sizes(config, {'train': batches[0], 'evaluation': eval_batch})
+  check_image_sizes(config, method.example(), {'train': batches[0], 'evaluation': eval_batch})
   data = pipeline.iterator(batches, config.data_threads)
   eval_batch = jax.device_put(eval_batch, parallel.replicated(mesh))
 
@@ -212,25 +212,23 @@ def make_train_step(method, mesh):
                  out_shardings=(replicated, replicated), donate_argnums=0)
 
 
-# Batch features that are HR-sized and LR-sized images; others (landmarks, indices) are not checked.
-HR_FEATURES = ('hr', 'reference')
-LR_FEATURES = ('lr', 'real_lr', 'degraded')
-
-
-def check_image_sizes(config, batches):
-  """Names a dataset whose images do not have the config's sizes (a set built at 128 px under a 64 px config would
-  train, and the run's config.json would then describe another model than the one trained)."""
-  sides = {**{k: config.image_size for k in HR_FEATURES}, **{k: config.image_size // config.scale for k in LR_FEATURES}}
+def check_image_sizes(config, example, batches):
+  """Names a dataset whose examples are not shaped as the method's `example` says (a set built at 128 px under a
+  64 px config would train, and the run's config.json would then describe another model than the one trained)."""
   for what, batch in batches.items():
-    for key, side in sides.items():
-      if key in batch and tuple(batch[key].shape[-3:-1]) != (side, side):
-        dataset = config.dataset if what == 'train' else config.eval_dataset
-        if key in ('lr', 'real_lr') and config.get('lr_dataset'):
-          dataset = f'{dataset} / {config.lr_dataset}'
-        raise ValueError(
-            f"config.image_size={config.image_size}, scale={config.scale}: the {what} data ({dataset}) gives "
-            f"'{key}' images of {batch[key].shape[-3]}x{batch[key].shape[-2]} px, expected {side}x{side}. Set "
-            f"--config.image_size to the dataset's size, or rebuild the dataset with --image_size.")
+    for key, expected in example.items():
+      got = tuple(batch[key].shape[1:]) if key in batch else expected.shape
+      if got == expected.shape:
+        continue
+      dataset = config.dataset if what == 'train' else config.eval_dataset
+      if key == 'lr' and config.get('lr_dataset'):
+        dataset = f'{dataset} / {config.lr_dataset}'
+      if len(got) != 3:
+        raise ValueError(f"the {what} data ({dataset}) gives '{key}' of shape {got}, expected {expected.shape}")
+      raise ValueError(
+          f"config.image_size={config.image_size}, scale={config.scale}: the {what} data ({dataset}) gives "
+          f"'{key}' images of {got[0]}x{got[1]} px, expected {expected.shape[0]}x{expected.shape[1]}. Set "
+          f"--config.image_size to the dataset's size, or rebuild the dataset with --image_size.")
 
 
 def _count(tree):

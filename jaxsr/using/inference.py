@@ -110,7 +110,7 @@ def load(run_dir: str | Path, step: int | None = None) -> SuperResolver:
 def placeholder_state(method: base.Method, config: ml_collections.ConfigDict) -> TrainState:
   """`config`'s networks freshly initialised on one device for a placeholder example (zeros shaped as its faces),
   with nothing read from files: what imported weights are put into before they are saved as a run."""
-  return base.initial_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed, _placeholder_batch(config))
+  return base.initial_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed, base.placeholder_batch(method))
 
 
 def state_shapes(method: base.Method, config: ml_collections.ConfigDict) -> TrainState:
@@ -118,14 +118,8 @@ def state_shapes(method: base.Method, config: ml_collections.ConfigDict) -> Trai
   structure a checkpoint or an export is read into."""
   one = jax.sharding.SingleDeviceSharding(jax.devices()[0])
   shapes = jax.eval_shape(lambda: base.initial_state(method, parallel.make_mesh(jax.devices()[:1]), config.seed,
-                                                     _placeholder_batch(config)))
+                                                     base.placeholder_batch(method)))
   return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=one), shapes)
-
-
-def _placeholder_batch(config):
-  size, lr_size = config.image_size, config.image_size // config.scale
-  return {'hr': np.zeros((1, size, size, 3), np.uint8), 'reference': np.zeros((1, size, size, 3), np.uint8),
-          'lr': np.zeros((1, lr_size, lr_size, 3), np.uint8)}
 
 
 def restore(run_dir: str | Path, step: int | None = None) -> tuple[int, TrainState, base.Method]:
