@@ -41,20 +41,6 @@ def narrower(c, divisor, fields):
                  else max(1, value // divisor))
 
 
-def measure(method, state, eval_set, batch=50):
-  """Means over eval_set of the method's evaluation scalars, taken `batch` examples at a time, and the first
-  batch's images; averaged weights where the run kept them, as training evaluates."""
-  evaluate = jax.jit(lambda state, batch, rng: method.evaluate(state.averaged(), batch, rng))
-  sums, first = {}, None
-  for start in range(0, len(eval_set['hr']), batch):
-    chunk = {k: v[start:start + batch] for k, v in eval_set.items()}
-    outputs, scalars = jax.device_get(evaluate(state, chunk, jax.random.PRNGKey(0)))
-    first = outputs if first is None else first
-    for k, v in scalars.items():
-      sums[k] = sums.get(k, 0.0) + float(v) * len(chunk['hr'])
-  return {k: v / len(eval_set['hr']) for k, v in sums.items()}, first
-
-
 def random_batch(method, config):
   """A batch of random faces shaped as the method's example (other features zeros): no dataset is read."""
   rng = np.random.default_rng(0)

@@ -22,10 +22,9 @@ from PIL import Image
 from jaxsr import methods
 from jaxsr.core import config_base, images, parallel
 from jaxsr.data import pipeline
+from jaxsr.methods import base
 from jaxsr.storage.checkpointing import Checkpointer
 from jaxsr.training import train
-
-import common
 
 REPO = Path(__file__).resolve().parents[1]
 _DATA_DIR = flags.DEFINE_string('data_dir', None, 'tfds data dir holding the dataset.')
@@ -67,7 +66,7 @@ def main(argv):
     checkpoints = Checkpointer(workdir / name / 'checkpoints', 1)
     state, _ = checkpoints.restore(checkpoints.latest_step(), state)
     checkpoints.close()
-    scores, outputs = common.measure(method, state, eval_set)
+    scores, outputs = base.evaluate_set(method, state, eval_set)
     if not rows:
       rows.append(('bicubic (PIL)', '-', '-', *(scores[f'{m}/bicubic'] for m in METRICS)))
       columns.update(LR=outputs['LR'], bicubic=outputs['bicubic'])

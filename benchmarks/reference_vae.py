@@ -21,6 +21,7 @@ from absl import app, flags
 
 from jaxsr import methods
 from jaxsr.core import config_base, images
+from jaxsr.methods import base
 from jaxsr.training import summary, train
 
 import common
@@ -61,7 +62,7 @@ def main(argv):
     method = methods.create(config)
     config.eval_size = _EVAL_SIZE.value
     eval_set = method.eval_data(_DATA_DIR.value)
-    scores, outputs = common.measure(method, state, eval_set)
+    scores, outputs = base.evaluate_set(method, state, eval_set)
     print(name, scores, flush=True)
     if not rows:
       rows.append(('bicubic (PIL)', '-', '-', scores['psnr_y/bicubic'], scores['ssim_y/bicubic'], None, None, None))

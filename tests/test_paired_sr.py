@@ -8,6 +8,7 @@ from conftest import setup_one_device as setup
 from jaxsr import methods
 from jaxsr.core import parallel
 from jaxsr.data import pipeline
+from jaxsr.methods import base
 from jaxsr.training import resources, train
 
 CONFIGS = ('srresnet', 'srgan', 'srgan_face', 'srez', 'dcgan_sr', 'espcn', 'edsr')
@@ -70,6 +71,20 @@ def test_overfitting_one_batch_raises_psnr(data_dir):
     state, _ = step(state, device_batch)
   last = float(evaluate(state, fixed, None)[1]['psnr/output'])
   assert last > first + 5.0, (first, last)
+
+
+def test_a_set_evaluated_in_chunks_averages_to_its_whole_evaluation(data_dir):
+  """base.evaluate_set (the benchmarks' held-out numbers) weighs a short last chunk by its size."""
+  config = tiny('edsr', data_dir)
+  method, state, *_ = setup(config)
+  examples = pipeline.paired_examples(pipeline.data_source(config.dataset, 'train', data_dir), 12, 'image',
+                                      'bicubic', 4)
+  whole, images = base.evaluate_set(method, state, examples, batch_size=12)
+  chunked, first = base.evaluate_set(method, state, examples, batch_size=5)
+  assert chunked == pytest.approx(whole, rel=1e-5)
+  assert len(first['output']) == 5 and len(images['output']) == 12
+  single = jax.device_get(base.evaluator(method)(state, examples, jax.random.PRNGKey(0))[1])
+  assert whole['psnr/output'] == pytest.approx(float(single['psnr/output']), rel=1e-6)
 
 
 def test_srgan_starts_from_the_srresnet_run_it_names(data_dir, tmp_path):

@@ -71,6 +71,27 @@ class Method(abc.ABC):
     raise ValueError(f'a {self.config.method} run does not super-resolve')
 
 
+def evaluator(method: Method):
+  """`method.evaluate` jitted on the weights a run serves (its moving average where it keeps one): what the loop
+  logs every eval_every steps and what `evaluate_set` averages."""
+  return jax.jit(lambda state, batch, rng: method.evaluate(state.averaged(), batch, rng))
+
+
+def evaluate_set(method: Method, state: TrainState, examples: dict[str, np.ndarray], batch_size: int = 50,
+                 rng: jax.Array | None = None) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+  """(the evaluation scalars' means over `examples`, taken `batch_size` at a time; the first batch's images)."""
+  evaluate, rng = evaluator(method), jax.random.PRNGKey(0) if rng is None else rng
+  count = len(next(iter(examples.values())))
+  sums, first = {}, None
+  for start in range(0, count, batch_size):
+    chunk = {k: v[start:start + batch_size] for k, v in examples.items()}
+    outputs, scalars = jax.device_get(evaluate(state, chunk, rng))
+    first = outputs if first is None else first
+    for k, v in scalars.items():
+      sums[k] = sums.get(k, 0.0) + float(v) * len(next(iter(chunk.values())))
+  return {k: v / count for k, v in sums.items()}, first
+
+
 def face(side: int) -> jax.ShapeDtypeStruct:
   """An RGB face of side x side pixels as datasets hold it."""
   return jax.ShapeDtypeStruct((side, side, 3), jnp.uint8)

@@ -90,7 +90,7 @@ def _train(config, workdir, method, mesh, state, data, eval_batch):
     writer.text('config', f'```\n{config}\n```')
 
   train_step = make_train_step(method, mesh)
-  evaluate = jax.jit(lambda state, batch, rng: method.evaluate(state.averaged(), batch, rng))
+  evaluate = base.evaluator(method)
 
   # Metrics stay on the device until a log or a checkpoint needs them (one copy per log, not per step). The host
   # waits for step s - steps_in_flight before going on from step s: the device always has work queued, and a stop
