@@ -116,3 +116,20 @@ def test_a_methods_example_is_what_its_training_data_gives(name, data_dir):
   given = method.train_data(data_dir)[0]
   assert {k: (x.shape, x.dtype) for k, x in method.example().items()} == {
       k: (x.shape, x.dtype) for k, x in given.items()}
+
+
+def test_networks_are_built_by_name_from_their_config_fields():
+  """Method.network passes a config sub-dict by keyword: each field lands on the module field of its name, and a
+  field the module lacks fails at construction rather than shifting the arguments after it."""
+  from jaxsr import methods
+  c = load_config('fsrnet', 'gan')
+  c.generator.update(hourglasses=3, landmarks=7)
+  c.discriminator.dense_features = 24
+  method = methods.create(c)
+  assert (method.generator.hourglasses, method.generator.landmarks, method.generator.scale) == (3, 7, c.scale)
+  assert method.discriminator.dense_features == 24 and isinstance(method.discriminator.units[0], tuple)
+  c = load_config('edsr')
+  with c.unlocked():
+    c.generator.blokcs = 4
+  with pytest.raises(TypeError, match='blokcs'):
+    methods.create(c)

@@ -124,6 +124,16 @@ def sibling_config(config_file, name, arg=''):
   return load_file(Path(config_file).with_name(f'{name}.py'), arg)
 
 
+def network_kwargs(sub):
+  """A network's config sub-dict as its module's keyword arguments (`Module(**network_kwargs(config.generator))`):
+  every field but its `optimizer` and the `architecture` that picks the module, sequences as tuples (a run's
+  config.json gives lists). The module's field names are the config's, so a stray field fails at construction
+  instead of shifting the arguments after it."""
+  def frozen(value):
+    return tuple(map(frozen, value)) if isinstance(value, (list, tuple)) else value
+  return {k: frozen(v) for k, v in sub.items() if k not in ('optimizer', 'architecture')}
+
+
 def shipped_configs():
   """The folder of the configs jaxsr ships: configs/ beside the package in a checkout or an editable install,
   jaxsr/configs/ in an installed wheel (pyproject.toml maps the one to the other)."""

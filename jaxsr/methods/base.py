@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from jaxsr.core import init_rng, parallel
+from jaxsr.core import config_base, init_rng, parallel
 from jaxsr.core.train_state import Network, TrainState
 
 
@@ -44,6 +44,11 @@ class Method(abc.ABC):
     loop checks a dataset against at start-up, and what a run's networks are built for without its data."""
     c = self.config
     return {'hr': face(c.image_size), 'lr': face(c.image_size // c.scale)}
+
+  def network(self, module: type, fields: ml_collections.ConfigDict, **fixed) -> Any:
+    """`module` built by keyword from its config sub-dict `fields` (config_base.network_kwargs) and the `fixed`
+    arguments the method sets itself, in the method's dtype."""
+    return module(dtype=self.dtype, **fixed, **config_base.network_kwargs(fields))
 
   @abc.abstractmethod
   def train_data(self, data_dir: str | None) -> grain.MapDataset:

@@ -30,12 +30,10 @@ def soft_label_bce(logits, labels):
 class DCGANSR(PairedSR):
 
   def make_generator(self):
-    g = self.config.generator
-    return DCGANSRGenerator(self.config.scale, tuple(g.widths), g.bn_activations, self.dtype)
+    return self.network(DCGANSRGenerator, self.config.generator, scale=self.config.scale)
 
   def make_discriminator(self):
-    d = self.config.discriminator
-    return DCGANSRDiscriminator(tuple(d.widths), d.features, d.dense_features, d.bn_activations, self.dtype)
+    return self.network(DCGANSRDiscriminator, self.config.discriminator)
 
   def update_networks(self, nets, hr, lr, frozen, rng, batch=None):
     g, d = nets['generator'], nets['discriminator']

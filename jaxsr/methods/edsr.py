@@ -12,9 +12,7 @@ from jaxsr.models.sr_generators import EDSRGenerator
 class EDSR(PairedSR):
 
   def make_generator(self):
-    g = self.config.generator
-    return EDSRGenerator(self.config.scale, g.blocks, g.features, g.res_scale, g.rgb_range, g.bicubic_skip,
-                         g.upsampler, self.dtype)
+    return self.network(EDSRGenerator, self.config.generator, scale=self.config.scale)
 
 
 METHODS = {'edsr': EDSR}

@@ -13,8 +13,7 @@ from jaxsr.models.sr_generators import ESPCNGenerator
 class ESPCN(PairedSR):
 
   def make_generator(self):
-    g = self.config.generator
-    return ESPCNGenerator(self.config.scale, tuple(g.features), self.dtype)
+    return self.network(ESPCNGenerator, self.config.generator, scale=self.config.scale)
 
 
 METHODS = {'espcn': ESPCN}

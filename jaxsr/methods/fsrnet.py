@@ -70,17 +70,13 @@ class FSRNet(PairedSR):
   eval_columns = ('LR', 'bicubic', 'coarse', 'output', 'priors', 'HR')
 
   def make_generator(self):
-    g = self.config.generator
-    return FSRNetGenerator(self.config.scale, g.features, g.prior_features, g.coarse_blocks, g.encoder_blocks,
-                           g.prior_blocks, g.hourglasses, g.hourglass_depth, g.decoder_blocks, g.landmarks,
-                           self.dtype)
+    return self.network(FSRNetGenerator, self.config.generator, scale=self.config.scale)
 
   def make_discriminator(self):
     if not self.config.loss.adversarial:
       return None
-    d = self.config.discriminator
-    return discriminators.ConvDiscriminator(tuple(map(tuple, d.units)), 'leaky_relu', first_norm=False,
-                                            head='dense', dense_features=d.dense_features, dtype=self.dtype)
+    return self.network(discriminators.ConvDiscriminator, self.config.discriminator, activation='leaky_relu',
+                        first_norm=False, head='dense')
 
   def example(self):
     """Pairs, with the (x, y) landmarks that the prior loss reads when it is on."""

@@ -1,7 +1,7 @@
 """The updates every GAN method shares."""
 import jax
 
-from jaxsr.core import losses
+from jaxsr.core import config_base, losses
 from jaxsr.models import discriminators
 
 
@@ -44,7 +44,7 @@ def sn_discriminator(d, dtype):
   before the field have)."""
   architecture = d.get('architecture', 'yoon28')
   if architecture == 'sngan':
-    return discriminators.SNGANDiscriminator(tuple(d.strides), d.features, dtype)
+    return discriminators.SNGANDiscriminator(dtype=dtype, **config_base.network_kwargs(d))
   if architecture == 'yoon28':
-    return discriminators.SNResNetDiscriminator(tuple(d.widths), d.pooled_blocks, d.dense_features, dtype)
+    return discriminators.SNResNetDiscriminator(dtype=dtype, **config_base.network_kwargs(d))
   raise ValueError(f"config.discriminator.architecture: unknown '{architecture}' (known: sngan, yoon28)")

@@ -60,12 +60,12 @@ class HighToLow(base.Method):
     if architecture == 'gen_h2l':
       if scale != 4:
         raise ValueError(f'config.generator.architecture: gen_h2l degrades by x4, not config.scale={scale}')
-      return BulatGenH2L(g.features, self.dtype)
+      return self.network(BulatGenH2L, g)
     if architecture in BULAT_GENERATORS:
       if BulatHighToLowGenerator.scale(architecture) != scale:
         raise ValueError(f'config.generator.architecture: {architecture} degrades by x'
                          f'{BulatHighToLowGenerator.scale(architecture)}, not config.scale={scale}')
-      return BulatHighToLowGenerator(architecture, g.features, self.dtype)
+      return self.network(BulatHighToLowGenerator, g, variant=architecture)
     if architecture != 'yoon28':
       raise ValueError(f"config.generator.architecture: unknown '{architecture}' (known: "
                        f"{', '.join([*BULAT_GENERATORS, 'gen_h2l', 'yoon28'])})")
@@ -73,7 +73,7 @@ class HighToLow(base.Method):
     if 2 ** (downsamples - len(g.up_widths)) != scale:
       raise ValueError(f'config.generator: {len(g.widths)} widths halve the size {downsamples} times and '
                        f'{len(g.up_widths)} up_widths double it back; that is not config.scale={scale}')
-    return HighToLowGenerator(tuple(g.widths), tuple(g.up_widths), g.blocks_per_stage, self.dtype)
+    return self.network(HighToLowGenerator, g)
 
   def train_data(self, data_dir):
     return unpaired_faces(self.config, data_dir)

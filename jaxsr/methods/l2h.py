@@ -28,8 +28,7 @@ class LowToHigh(PairedSR):
   eval_columns = PairedSR.eval_columns + ('real LR', 'real LR: bicubic', 'real LR: output')
 
   def make_generator(self):
-    g = self.config.generator
-    return LowToHighGenerator(self.config.scale, tuple(g.widths), tuple(g.blocks), g.head_features, self.dtype)
+    return self.network(LowToHighGenerator, self.config.generator, scale=self.config.scale)
 
   def make_discriminator(self):
     if not self.config.loss.adversarial:

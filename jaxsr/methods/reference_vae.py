@@ -49,11 +49,8 @@ class SISRVAE(base.Method):
     for field, ok in in_range.items():
       if not ok:
         raise ValueError(f'config.{field}: out of range, got {c[field]}')
-    m = c.model
-    self.model = vae.ConditionalVAE(
-        c.scale, self.needs_reference, tuple(m.encoder_widths), m.features, tuple(m.head_features),
-        tuple(m.encoder_dense), m.latent, m.noise_dense, tuple(m.decoder_dense), m.decoder_channels,
-        m.code_features, m.up_features, c.prior_std, self.dtype)
+    self.model = self.network(vae.ConditionalVAE, c.model, scale=c.scale, reference=self.needs_reference,
+                              prior_std=c.prior_std)
 
   # Data: HR faces (and a reference photo of the same person), LR made on the host by `degradation`.
 

@@ -20,16 +20,13 @@ class Srez(PairedSR):
   simultaneous_update = True
 
   def make_generator(self):
-    g = self.config.generator
-    return SrezGenerator(self.config.scale, tuple(g.widths), g.blocks, g.head_features, g.residual_stddev_factor,
-                         self.dtype)
+    return self.network(SrezGenerator, self.config.generator, scale=self.config.scale)
 
   def make_discriminator(self):
     """srez_model.py `_discriminator_model`: TensorFlow BatchNorm and srez's initialisation (std factor 2)."""
     norm = functools.partial(layers.batch_norm, dtype=self.dtype, momentum=0.999, epsilon=1e-3, use_scale=False)
-    return discriminators.ConvDiscriminator(tuple(map(tuple, self.config.discriminator.units)), 'relu',
-                                            first_norm=True, head='mean', dtype=self.dtype, norm_fn=norm,
-                                            kernel_init=layers.srez_kernel_init(2.0))
+    return self.network(discriminators.ConvDiscriminator, self.config.discriminator, activation='relu',
+                        first_norm=True, head='mean', norm_fn=norm, kernel_init=layers.srez_kernel_init(2.0))
 
 
 METHODS = {'srez': Srez}

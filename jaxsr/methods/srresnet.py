@@ -16,17 +16,15 @@ class SRResNet(PairedSR):
   """One generator: the SRResNet of config.generator (blocks, features)."""
 
   def make_generator(self):
-    g = self.config.generator
-    return SRResNetGenerator(self.config.scale, g.blocks, g.features, self.dtype)
+    return self.network(SRResNetGenerator, self.config.generator, scale=self.config.scale)
 
 
 class SRGAN(SRResNet):
   """The SRResNet generator against the SRGAN discriminator (config.discriminator.units, dense_features)."""
 
   def make_discriminator(self):
-    d = self.config.discriminator
-    return discriminators.ConvDiscriminator(tuple(map(tuple, d.units)), 'leaky_relu', first_norm=False,
-                                            head='dense', dense_features=d.dense_features, dtype=self.dtype)
+    return self.network(discriminators.ConvDiscriminator, self.config.discriminator, activation='leaky_relu',
+                        first_norm=False, head='dense')
 
 
 METHODS = {'srresnet': SRResNet, 'srgan': SRGAN}  # srgan: also the face SRGAN, configs/srgan_face.py

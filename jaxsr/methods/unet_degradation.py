@@ -43,9 +43,9 @@ class UNetDegradation(base.Method):
       raise ValueError(f"config.activation: unknown '{c.activation}' (known: {', '.join(unet.ACTIVATIONS)})")
     if c.h2l_target not in H2L_TARGETS:
       raise ValueError(f"config.h2l_target: unknown '{c.h2l_target}' (known: {', '.join(H2L_TARGETS)})")
-    self.h2l = unet.UNetHighToLow(c.width, c.activation, self.dtype)
-    self.l2h = unet.UNetLowToHigh(c.width, c.activation, self.dtype)
-    self.discriminator = unet.UNetDiscriminator(c.width, c.activation, self.dtype)
+    self.h2l = unet.UNetHighToLow(width=c.width, activation=c.activation, dtype=self.dtype)
+    self.l2h = unet.UNetLowToHigh(width=c.width, activation=c.activation, dtype=self.dtype)
+    self.discriminator = unet.UNetDiscriminator(width=c.width, activation=c.activation, dtype=self.dtype)
 
   def lr_up(self, lr):
     """16x16 faces -> 64x64, bicubic: the form in which every network here sees an LR face."""
