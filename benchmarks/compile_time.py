@@ -36,7 +36,7 @@ def child(config_name):
   mesh = parallel.make_mesh()
   config_base.validate(config, mesh.size)
   method = methods.create(config)
-  files = resources.load(config, method.dtype)
+  files = resources.load(config, method)
   data_dir = config.data_dir or None
   method.train_data(data_dir)  # builds a missing dataset (untimed: "once its data exists")
   t = time.perf_counter()

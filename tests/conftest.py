@@ -61,7 +61,7 @@ def setup_one_device(config):
   mesh = parallel.make_mesh(jax.devices()[:1])
   method = methods.create(config)
   batch = pipeline.host_batches(method.train_data(config.data_dir), config.batch_size, 0, 1)[0]
-  state = train.init_state(method, mesh, config.seed, batch, resources.load(config, method.dtype))
+  state = train.init_state(method, mesh, config.seed, batch, resources.load(config, method))
   return method, state, batch, train.make_train_step(method, mesh), mesh
 
 

@@ -60,22 +60,27 @@ def test_two_stage_step_trains_l2h_against_a_frozen_h2l(h2l_run, data_dir):
   assert all(np.isfinite(v) for v in jax.device_get(metrics_).values())
 
 
+def _load(config):
+  """training.resources.load of `config` for the method it makes."""
+  return resources.load(config, methods.create(config))
+
+
 def test_frozen_h2l_loader_fails_clearly(tmp_path, data_dir, srresnet_run):
   methods.create(tiny('l2h', data_dir, h2l_workdir=str(tmp_path / 'nowhere')))  # constructors read no file
   with pytest.raises(FileNotFoundError, match='config.h2l_workdir'):
-    resources.load(tiny('l2h', data_dir, h2l_workdir=str(tmp_path / 'nowhere')))
+    _load(tiny('l2h', data_dir, h2l_workdir=str(tmp_path / 'nowhere')))
   with pytest.raises(ValueError, match="config.h2l_workdir: .* is a 'srresnet' run"):
-    resources.load(tiny('l2h', data_dir, h2l_workdir=str(srresnet_run)))
+    _load(tiny('l2h', data_dir, h2l_workdir=str(srresnet_run)))
   empty = tmp_path / 'empty'
   (empty / 'checkpoints').mkdir(parents=True)
   (empty / 'config.json').write_text(load_config('h2l', 'tiny').to_json())  # an h2l run that never saved
   with pytest.raises(FileNotFoundError, match='config.h2l_workdir: the run in .* has no checkpoint'):
-    resources.load(tiny('l2h', data_dir, h2l_workdir=str(empty)))
+    _load(tiny('l2h', data_dir, h2l_workdir=str(empty)))
   other_scale = tmp_path / 'x2'
   (other_scale / 'checkpoints').mkdir(parents=True)
   (other_scale / 'config.json').write_text(tiny('h2l', data_dir, scale=2).to_json())
   with pytest.raises(ValueError, match='config.h2l_workdir: .* x2; this config is 64 px, x4'):
-    resources.load(tiny('l2h', data_dir, h2l_workdir=str(other_scale)))
+    _load(tiny('l2h', data_dir, h2l_workdir=str(other_scale)))
 
 
 def test_joint_step_changes_all_four_networks(data_dir):
@@ -162,4 +167,4 @@ def test_any_paired_method_trains_on_a_learned_degradation_pinned_to_its_h2l_ste
   assert not all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(h2l_at(2)['params']),
                                                         jax.tree.leaves(h2l_at(4)['params'])))
   with pytest.raises(FileNotFoundError, match=r'config.h2l_workdir: .* has no checkpoint 3 \(it keeps \[2, 4\]\)'):
-    resources.load(tiny('srresnet', data_dir, degradation='h2l', h2l_workdir=str(h2l_dir), h2l_step=3))
+    _load(tiny('srresnet', data_dir, degradation='h2l', h2l_workdir=str(h2l_dir), h2l_step=3))

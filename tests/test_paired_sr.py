@@ -129,10 +129,10 @@ def test_a_perceptual_term_without_vgg_weights_is_refused_by_every_method(tmp_pa
     config.loss.vgg = 1.0
     methods.create(config)
     with pytest.raises(ValueError, match=r'config.loss.vgg=1.0 needs VGG19 weights.*config.vgg.weights'):
-      resources.load(config)
+      resources.load(config, methods.create(config))
     config.vgg.weights = str(tmp_path / 'missing.npz')
     with pytest.raises(FileNotFoundError, match='config.vgg.weights'):
-      resources.load(config)
+      resources.load(config, methods.create(config))
 
 
 def test_a_paired_method_trains_and_is_evaluated_on_real_pairs(paired_folders, tmp_path):
@@ -157,3 +157,12 @@ def test_a_paired_method_trains_and_is_evaluated_on_real_pairs(paired_folders, t
   np.testing.assert_array_equal(data['lr'], np.stack([test[i]['lr'] for i in range(len(test))]))
   with pytest.raises(KeyError, match="no feature \\['lr'\\]"):
     evaluate.test_set(64, 4, dataset='procedural_faces/tiny', data_dir=config.data_dir, degradation='dataset')
+
+
+def test_methods_declare_the_frozen_networks_their_step_reads():
+  """training.resources loads what Method.frozen_networks names, nothing else."""
+  assert methods.create(load_config('srresnet')).frozen_networks() == ()
+  assert methods.create(load_config('srgan', 'vgg')).frozen_networks() == ('vgg',)
+  assert methods.create(load_config('l2h')).frozen_networks() == ('h2l',)
+  assert methods.create(load_config('sisr_vae')).frozen_networks() == ()
+  assert methods.create(load_config('degradation_sr')).frozen_networks() == ()

@@ -44,7 +44,8 @@ def sisr_with_random_vgg(data_dir, tmp_path, preprocessing):
   config.vgg.weights = str(tmp_path / 'vgg19.npz')
   config.loss.vgg = 10.0
   hr = jax.random.uniform(jax.random.key(1), (2, 32, 32, 3), minval=-1, maxval=1)
-  return methods.create(config), params, resources.load(config).frozen, hr
+  method = methods.create(config)
+  return method, params, resources.load(config, method).frozen, hr
 
 
 def test_the_loss_weighs_its_terms_as_caffes_sums(data_dir, tmp_path):

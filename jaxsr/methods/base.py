@@ -50,6 +50,11 @@ class Method(abc.ABC):
     arguments the method sets itself, in the method's dtype."""
     return module(dtype=self.dtype, **fixed, **config_base.network_kwargs(fields))
 
+  def frozen_networks(self) -> tuple[str, ...]:
+    """The trained networks the step reads from files (TrainState.frozen), which training.resources loads at
+    start-up from the files the config names: 'vgg' (a perceptual term), 'h2l' (LR made by a trained H2L)."""
+    return ('vgg',) if config_base.uses_vgg(self.config) else ()
+
   @abc.abstractmethod
   def train_data(self, data_dir: str | None) -> grain.MapDataset:
     """An endless grain MapDataset of examples (dicts of uint8 arrays) in a deterministic order."""

@@ -142,6 +142,9 @@ class PairedSR(base.Method):
     needed = {f for name in self.active_terms() for f in self.loss_terms[name].features}
     return self.config.landmarks_feature if 'landmarks' in needed else None
 
+  def frozen_networks(self):
+    return (*super().frozen_networks(), *((h2l.LEARNED,) if self.learned_degradation else ()))
+
   def example(self):
     """HR faces, their LR when the host degrades them (a learned degradation makes LR on the device)."""
     return {k: v for k, v in super().example().items() if k == 'hr' or self.host_degradation()}

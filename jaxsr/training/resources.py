@@ -1,11 +1,12 @@
-"""Everything a run reads from files besides its own checkpoints, each named in its config and loaded here at
-start-up, before any data is built, so that a wrong path fails in seconds and no method constructor does I/O:
+"""Everything a run reads from files besides its own checkpoints, resolved in one trip at start-up (`resolve`),
+before any data is built, so that a wrong path fails in seconds and no method constructor does I/O. A method
+declares the frozen networks its step reads (`Method.frozen_networks`); the config names their files:
 
-  config.vgg.weights    VGG19 for the perceptual term (config.loss.vgg > 0)          -> TrainState.frozen['vgg']
-  config.h2l_workdir    a trained H2L run (or its jaxsr.export) whose generator makes the LR inputs
-                        (config.degradation = 'h2l'), at step config.h2l_step       -> TrainState.frozen['h2l']
-  config.init_from      a run (or export) whose networks start this one (SRGAN from SRResNet, a new round of a
-                        GAN from the last one's generator and discriminator)
+  'vgg'   config.vgg.weights    VGG19 for a perceptual term                          -> TrainState.frozen['vgg']
+  'h2l'   config.h2l_workdir    a trained H2L run (or its jaxsr.export) whose generator makes the LR inputs
+                                (config.degradation = 'h2l'), at step config.h2l_step  -> TrainState.frozen['h2l']
+          config.init_from      a run (or export) whose networks start this one (SRGAN from SRResNet, a new round
+                                of a GAN from the last one's generator and discriminator)
 
 The H2L step is pinned: the first start uses config.h2l_step (0: the H2L run's newest checkpoint) and records it
 in the run's config.json; a resumed run reads it back and keeps the same degradation even if the H2L run has gone
@@ -21,7 +22,7 @@ import numpy as np
 from absl import logging
 from jax.experimental import multihost_utils
 
-from jaxsr.core import config_base
+from jaxsr import methods
 from jaxsr.core.train_state import FrozenNetwork
 from jaxsr.methods.h2l import LEARNED, HighToLow, LearnedDegradation
 from jaxsr.models import vgg
@@ -34,25 +35,35 @@ class Resources:
   init_from: str = ''  # a run directory or export whose networks start this run
 
 
-def load(config, dtype=jnp.float32):
-  """The frozen networks `config` names, read from their files; errors name the config field."""
-  frozen = {}
-  if config_base.uses_vgg(config):
-    if not config.vgg.weights:
-      raise ValueError(f'config.loss.vgg={config.loss.vgg} needs VGG19 weights: make a file with `python -m '
-                       'jaxsr.convert_vgg` and set config.vgg.weights, or set config.loss.vgg=0')
-    module, params = vgg.from_config(config.vgg, dtype)
-    frozen['vgg'] = FrozenNetwork({'params': params}, module)
-  elif config.get('vgg', {}).get('weights'):
+def resolve(config, workdir):
+  """(config with its H2L step pinned, the method it makes, the Resources it reads): what a start needs from
+  files besides the run's own checkpoints."""
+  config = pin(config, workdir)
+  method = methods.create(config)
+  return config, method, load(config, method)
+
+
+def load(config, method):
+  """The frozen networks `method` declares, read from the files `config` names, and config.init_from checked;
+  errors name the config field."""
+  frozen = {name: LOADERS[name](config, method.dtype) for name in method.frozen_networks()}
+  if 'vgg' not in frozen and config.get('vgg', {}).get('weights'):
     logging.warning('config.vgg.weights is set but config.loss.vgg is 0: the perceptual term is off.')
-  if config.get('degradation') == LEARNED:
-    frozen['h2l'] = learned_degradation(config, dtype)
   init_from = config.get('init_from', '')
   if init_from and not ((Path(init_from).expanduser() / 'checkpoints').is_dir() or exports.is_export(
       Path(init_from).expanduser())):
     raise FileNotFoundError(f'config.init_from: {init_from!r} is neither a jaxsr run directory (no checkpoints/) '
                             f'nor a jaxsr.export folder (no {exports.EXPORT})')
   return Resources(frozen, init_from)
+
+
+def perceptual_network(config, dtype=jnp.float32):
+  """VGG19 from config.vgg.weights, for a perceptual loss term."""
+  if not config.vgg.weights:
+    raise ValueError(f'config.loss.vgg={config.loss.vgg} needs VGG19 weights: make a file with `python -m '
+                     'jaxsr.convert_vgg` and set config.vgg.weights, or set config.loss.vgg=0')
+  module, params = vgg.from_config(config.vgg, dtype)
+  return FrozenNetwork({'params': params}, module)
 
 
 def h2l_run_config(config):
@@ -123,6 +134,9 @@ def learned_degradation(config, dtype=jnp.float32):
     params, state = checkpointing.load_network(config.h2l_workdir, 'h2l', expected, 'h2l_workdir',
                                                config.get('h2l_step', 0) or None, averaged=True)
   return LearnedDegradation({'params': params, **state}, generator, h2l_config.z_dim)
+
+
+LOADERS = {'vgg': perceptual_network, LEARNED: learned_degradation}  # Method.frozen_networks names -> loaders
 
 
 def start_from(files, state):

@@ -14,7 +14,6 @@ import tqdm
 from absl import logging
 from jax.experimental import multihost_utils
 
-from jaxsr import methods
 from jaxsr.core import config_base, images, optim, parallel
 from jaxsr.data import pipeline
 from jaxsr.methods import base
@@ -40,9 +39,9 @@ def train_and_evaluate(config, workdir, devices=None):
   mesh = parallel.make_mesh(devices)
   config_base.validate(config, mesh.size)
   workdir_lib.check(workdir)  # not an export, not another tool's folder
-  config = resources.pin(config, workdir)  # the H2L checkpoint of a learned degradation, recorded in config.json
-  method = methods.create(config)
-  files = resources.load(config, method.dtype)  # before the data: a wrong path fails in seconds
+  # Files besides the run's own, before the data: a wrong path fails in seconds. A learned degradation's H2L
+  # checkpoint is pinned here and recorded in config.json.
+  config, method, files = resources.resolve(config, workdir)
 
   # Data: this process's part of every global batch, in a fixed order, with a checkpointable position.
   data_dir = config.data_dir or None
