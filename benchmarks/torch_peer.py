@@ -1,31 +1,31 @@
 """A training step in PyTorch, timed eager and with torch.compile against jaxsr's jitted step, in the same run,
-device, batch, threads and precision: the joint degradation step (H2L + LR discriminator, L2H + HR
-discriminator, all four updated) or EDSR's (the network the CPU campaign trains).
+device, batch, threads and precision, for the networks that train on the CPU (`PEERS`, by config.method):
 
-    python benchmarks/torch_peer.py --batch_sizes=32,256 --precisions=float32,bfloat16
+  edsr, srresnet     the generator's L1 / MSE step with Adam (and the moving average when the config keeps one)
+  l2h                GEN_DEEP (jaxsr.models.l2h) against the HR discriminator (configs/l2h_bicubic.py)
+  h2l                the authors' Gen_h2l_0424 against their 16x16 SNGAN discriminator (configs/h2l.py), or
+                     yoon28's networks (:yoon)
+  degradation_sr     the joint step: H2L + LR discriminator, then L2H + HR discriminator, all four updated
+
     python benchmarks/torch_peer.py --config=edsr:face_cpu --batch_sizes=16 --notorch_compile    # this CPU
+    python benchmarks/torch_peer.py --config=degradation_sr:yoon --batch_sizes=32,256 --precisions=float32,bfloat16
 
-EDSR (configs/edsr.py, any variant): jaxsr.models.sr_generators.EDSRGenerator mirrored layer for layer, its L1 step
-with Adam and the moving average of the weights when the config keeps one (the learning-rate schedule is not
-mirrored: it costs nothing per step). torch's bicubic upsampling (a = -0.75) stands in for jax.image.resize's
-(a = -0.5): the same work, slightly different numbers.
-
-The PyTorch networks are built from the same config fields as jaxsr's (configs/degradation_sr.py:yoon, yoon28's
-networks; `:yoon,tiny` works),
-and their parameter counts are asserted equal to ours, network by network. The step is the one
-jaxsr.methods.degradation_sr takes: D_LR on real LR vs H2L(hr, z), then H2L against the updated D_LR
-(alpha MSE to the 4x average-pooled HR + beta hinge), then D_HR on HR vs L2H(H2L output), then L2H against the
-updated D_HR (MSE + adversarial hinge); Adam with the configs' betas, generators' outputs reused as jaxsr reuses
-them (one generator forward per step). The discriminators see real and fake in one call, where jaxsr makes two:
+Each PyTorch network mirrors jaxsr's module layer for layer, built from the same config fields, and the parameter
+counts are asserted equal, network by network (tests/test_torch_peer.py checks every peer). The step is the one
+the jaxsr method takes: a discriminator on (real, fake) with the hinge loss, then its generator against the
+updated discriminator through the same forward pass (H2L: alpha MSE to the average-pooled HR + beta adversarial;
+L2H: MSE + adversarial), Adam with the configs' betas. Not mirrored, as they cost nothing per step: learning-rate
+schedules and initialisations. torch's bicubic upsampling (a = -0.75) stands in for jax.image.resize's (a = -0.5)
+in EDSR's skip: the same work. The discriminators see real and fake in one call, where jaxsr makes two:
 torch.compile cannot differentiate two spectral-norm forwards of one module (the second updates in place the
-power-iteration vector the first saved); with no BatchNorm in them, only the number of power iterations per step
-differs, not the FLOPs. bfloat16 is torch.autocast, as jaxsr computes in bfloat16 with float32
-parameters; float32 lets cuDNN and matmuls use TF32, as XLA does by default. Needs PyTorch (the GPU machine has it).
-Rows are appended to benchmarks/RESULTS.md.
+power-iteration vector the first saved); only the number of power iterations per step differs, not the FLOPs.
+bfloat16 is torch.autocast, as jaxsr computes in bfloat16 with float32 parameters; float32 lets cuDNN and matmuls
+use TF32, as XLA does by default. Needs PyTorch. Rows are appended to benchmarks/RESULTS.md.
 """
 import sys
 import time
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import jax
 import numpy as np
@@ -37,13 +37,13 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from jaxsr import methods
 from jaxsr.core import parallel
+from jaxsr.models.h2l import BULAT_GENERATORS
 from jaxsr.models.sr_generators import DIV2K_RGB_MEAN
 
 import common
 
 REPO = Path(__file__).resolve().parents[1]
-_CONFIG = flags.DEFINE_string('config', 'degradation_sr:yoon', "configs/<name>.py: the joint method with yoon28's "
-                              'networks (the peer mirrors those), or edsr[:variant].')
+_CONFIG = flags.DEFINE_string('config', 'degradation_sr:yoon', 'configs/<name>.py[:variant] of a method in PEERS.')
 _BATCH_SIZES = flags.DEFINE_list('batch_sizes', ['32'], 'Global batch sizes.')
 _PRECISIONS = flags.DEFINE_list('precisions', ['float32'], 'float32 and/or bfloat16.')
 _STEPS = flags.DEFINE_integer('steps', 20, 'Timed steps after warm-up.')
@@ -182,45 +182,192 @@ class EDSR(nn.Module):
     return (x + self.mean) / self.half_range - 1
 
 
-def build(config):
-  """The networks of config, with Adam optimisers: {name: (module, optimizer)}."""
-  if config.method == 'edsr':
-    opt = config.generator.optimizer
-    module = EDSR(config.generator, config.scale)
-    return {'generator': (module, torch.optim.Adam(module.parameters(), lr=opt.learning_rate,
-                                                   betas=(opt.b1, opt.b2)))}
-  size, lr_size, l2h = config.image_size, config.image_size // config.scale, config.l2h
-  nets = {'h2l': (HighToLow(config.generator, config.z_dim, size), config.generator.optimizer),
-          'd_lr': (SNResNetDiscriminator(config.discriminator, lr_size), config.discriminator.optimizer),
-          'l2h': (LowToHigh(l2h.generator), l2h.generator.optimizer),
-          'd_hr': (SNResNetDiscriminator(l2h.discriminator, size), l2h.discriminator.optimizer)}
-  out = {}
-  for name, (module, opt) in nets.items():
-    if opt.name != 'adam' or opt.get('schedule', 'constant') != 'constant':
-      raise ValueError(f'{name}: the peer implements constant-rate Adam only, not {opt}')
-    out[name] = (module, torch.optim.Adam(module.parameters(), lr=opt.learning_rate, betas=(opt.b1, opt.b2)))
-  return out
+class SRResNetBlock(nn.Module):
+  """jaxsr.models.layers.ResBlock."""
+
+  def __init__(self, f):
+    super().__init__()
+    self.body = nn.Sequential(nn.Conv2d(f, f, 3, padding=1), nn.BatchNorm2d(f), nn.PReLU(),
+                              nn.Conv2d(f, f, 3, padding=1), nn.BatchNorm2d(f))
+
+  def forward(self, x):
+    return x + self.body(x)
+
+
+class SRResNet(nn.Module):
+  """jaxsr.models.sr_generators.SRResNetGenerator."""
+
+  def __init__(self, g, scale):
+    super().__init__()
+    f = g.features
+    self.head = nn.Sequential(nn.Conv2d(3, f, 9, padding=4), nn.PReLU())
+    self.body = nn.Sequential(*[SRResNetBlock(f) for _ in range(g.blocks)], nn.Conv2d(f, f, 3, padding=1),
+                              nn.BatchNorm2d(f))
+    stages = [m for _ in range(int(np.log2(scale))) for m in (nn.Conv2d(f, 4 * f, 3, padding=1), nn.PixelShuffle(2),
+                                                             nn.PReLU())]
+    self.tail = nn.Sequential(*stages, nn.Conv2d(f, 3, 9, padding=4), nn.Tanh())
+
+  def forward(self, lr):
+    x = self.head(lr)
+    return self.tail(x + self.body(x))
+
+
+class PostActBlock(nn.Module):
+  """jaxsr.models.layers.PostActResBlock."""
+
+  def __init__(self, f):
+    super().__init__()
+    self.body = nn.Sequential(nn.Conv2d(f, f, 3, padding=1), nn.BatchNorm2d(f), nn.ReLU(),
+                              nn.Conv2d(f, f, 3, padding=1), nn.BatchNorm2d(f))
+
+  def forward(self, x):
+    return x + self.body(x)
+
+
+class BulatHighToLow(nn.Module):
+  """jaxsr.models.h2l.BulatHighToLowGenerator, its 'scaled' noise variant (Gen_h2l_0424, the config's default)."""
+
+  def __init__(self, g):
+    super().__init__()
+    stem_stride, down, up_blocks, noise = BULAT_GENERATORS[g.architecture]
+    if noise != 'scaled':
+      raise ValueError(f'the peer mirrors gen_h2l_0424 (noise added per channel), not {g.architecture}')
+    f = g.features
+    self.weight = nn.Parameter(torch.zeros(3))
+    layers = [nn.Conv2d(3, f, 3, stem_stride, 1), nn.ReLU()]
+    for _ in range(down):
+      layers += [PostActBlock(f), PostActBlock(f), nn.BatchNorm2d(f), nn.ReLU(), nn.Conv2d(f, f, 3, 2, 1)]
+    for _ in range(2):
+      layers += [*[PostActBlock(f) for _ in range(up_blocks)], nn.Conv2d(f, 4 * f, 3, padding=1), nn.PixelShuffle(2),
+                 nn.ReLU()]
+    self.body = nn.Sequential(*layers, nn.Conv2d(f, 3, 3, padding=1), nn.Tanh())
+
+  def forward(self, hr, z):
+    n, _, h, w = hr.shape
+    return self.body(hr + self.weight.view(1, 3, 1, 1) * z.view(n, 1, h, w))
+
+
+class SNGANBlock(nn.Module):
+  """jaxsr.models.discriminators.SNGANBlock."""
+
+  def __init__(self, cin, cout, stride, first):
+    super().__init__()
+    self.conv1 = spectral_norm(nn.Conv2d(cin, cout, 3, padding=1))
+    self.conv2 = spectral_norm(nn.Conv2d(cout, cout, 3, padding=1))
+    self.first, self.pool = first, first or stride != 1
+    self.bypass = spectral_norm(nn.Conv2d(cin, cout, 1)) if self.pool else nn.Identity()
+
+  def forward(self, x):
+    h = self.conv2(F.relu(self.conv1(x if self.first else F.relu(x))))
+    if not self.pool:
+      return h + x
+    skip = self.bypass(F.avg_pool2d(x, 2)) if self.first else F.avg_pool2d(self.bypass(x), 2)
+    return F.avg_pool2d(h, 2) + skip
+
+
+class SNGANDiscriminator(nn.Module):
+  """jaxsr.models.discriminators.SNGANDiscriminator."""
+
+  def __init__(self, d):
+    super().__init__()
+    f = d.features
+    self.blocks = nn.Sequential(*[SNGANBlock(3 if i == 0 else f, f, s, i == 0) for i, s in enumerate(d.strides)])
+    self.fc = spectral_norm(nn.Linear(f, 1))
+
+  def forward(self, x):
+    return self.fc(F.relu(self.blocks(x)).mean((2, 3)))[:, 0]
+
+
+def high_to_low(config):
+  g = config.generator
+  return HighToLow(g, config.z_dim, config.image_size) if g.architecture == 'yoon28' else BulatHighToLow(g)
+
+
+def discriminator(d, size):
+  return SNResNetDiscriminator(d, size) if d.architecture == 'yoon28' else SNGANDiscriminator(d)
+
+
+def adam(module, opt):
+  if opt.name != 'adam':
+    raise ValueError(f'the peer implements Adam only, not {opt.name}')
+  return module, torch.optim.Adam(module.parameters(), lr=opt.learning_rate, betas=(opt.b1, opt.b2))
+
+
+def paired_networks(config):
+  """{'generator'[, 'discriminator']}: a paired method's networks with their optimisers."""
+  generators = {'edsr': lambda: EDSR(config.generator, config.scale),
+                'srresnet': lambda: SRResNet(config.generator, config.scale),
+                'l2h': lambda: LowToHigh(config.generator)}
+  nets = {'generator': adam(generators[config.method](), config.generator.optimizer)}
+  if config.loss.get('adversarial'):
+    nets['discriminator'] = adam(discriminator(config.discriminator, config.image_size),
+                                 config.discriminator.optimizer)
+  return nets
+
+
+def h2l_networks(config):
+  size = config.image_size
+  return {'h2l': adam(high_to_low(config), config.generator.optimizer),
+          'd_lr': adam(discriminator(config.discriminator, size // config.scale), config.discriminator.optimizer)}
+
+
+def joint_networks(config):
+  l2h = config.l2h
+  return {**h2l_networks(config), 'l2h': adam(LowToHigh(l2h.generator), l2h.generator.optimizer),
+          'd_hr': adam(discriminator(l2h.discriminator, config.image_size), l2h.discriminator.optimizer)}
 
 
 def hinge_d(real, fake):
   return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
 
 
-def make_edsr_step(config, nets, dtype):
-  """EDSR's step on float tensors in [-1, 1]: L1 (and MSE) to HR, Adam, then the moving average."""
-  (generator, opt), = nets.values()
-  autocast = torch.autocast(device_type='cuda' if torch.cuda.is_available() else 'cpu', dtype=dtype,
-                            enabled=dtype != torch.float32)
+def autocast(dtype):
+  return torch.autocast(device_type='cuda' if torch.cuda.is_available() else 'cpu', dtype=dtype,
+                        enabled=dtype != torch.float32)
+
+
+def adversarial_update(dtype, g_opt, fake, d, d_opt, real, g_loss):
+  """D on (real, fake.detach()) with the hinge loss, then G against the updated D through the same forward pass."""
+  with autocast(dtype):
+    real_logits, fake_logits = d(torch.cat([real, fake.detach().to(real.dtype)])).float().chunk(2)
+    d_loss = hinge_d(real_logits, fake_logits)
+  d_opt.zero_grad(set_to_none=True)
+  d_loss.backward()
+  d_opt.step()
+  d.requires_grad_(False)
+  with autocast(dtype):
+    loss = g_loss(-d(fake).float().mean())
+  g_opt.zero_grad(set_to_none=True)
+  loss.backward()
+  g_opt.step()
+  d.requires_grad_(True)
+  return loss
+
+
+def make_paired_step(config, nets, dtype):
+  """A paired method's step on float tensors in [-1, 1]: the L1 and MSE terms to HR, against the HR discriminator
+  when the config has one (its hinge loss; G against the updated D), Adam, then the moving average."""
+  generator, opt = nets['generator']
+  if config.loss.get('adversarial') and config.gan_loss != 'hinge':
+    raise ValueError(f'the peer implements the hinge GAN loss, not {config.gan_loss}')
   params = list(generator.parameters())
   ema = [p.detach().clone() for p in params] if config.ema_decay else None
 
+  def content(sr, hr):
+    return config.loss.l1 * (sr - hr).abs().mean() + config.loss.mse * F.mse_loss(sr, hr)
+
   def step(lr, hr):
-    with autocast:
+    with autocast(dtype):
       sr = generator(lr).float()
-    loss = config.loss.l1 * (sr - hr).abs().mean() + config.loss.mse * F.mse_loss(sr, hr)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
+    if 'discriminator' in nets:
+      d, d_opt = nets['discriminator']
+      loss = adversarial_update(dtype, opt, sr, d, d_opt, hr,
+                                lambda adv: content(sr, hr) + config.loss.adversarial * adv)
+    else:
+      loss = content(sr, hr)
+      opt.zero_grad(set_to_none=True)
+      loss.backward()
+      opt.step()
     if ema is not None:
       with torch.no_grad():
         torch._foreach_lerp_(ema, params, 1.0 - config.ema_decay)
@@ -229,59 +376,71 @@ def make_edsr_step(config, nets, dtype):
   return step
 
 
-def make_step(config, nets, dtype):
-  """One step on float tensors in [-1, 1]; `nets` may hold torch.compile'd modules."""
-  if config.method == 'edsr':
-    return make_edsr_step(config, nets, dtype)
-  (h2l, h2l_opt), (d_lr, d_lr_opt), (l2h, l2h_opt), (d_hr, d_hr_opt) = (
-      nets[k] for k in ('h2l', 'd_lr', 'l2h', 'd_hr'))
-  alpha, beta, mse, adversarial = config.alpha, config.beta, config.l2h.loss.mse, config.l2h.loss.adversarial
-  autocast = torch.autocast(device_type='cuda' if torch.cuda.is_available() else 'cpu', dtype=dtype,
-                            enabled=dtype != torch.float32)
-
-  def adversarial_update(g_opt, fake, d, d_opt, real, g_loss):
-    """D on (real, fake.detach()), then G against the updated D through the same forward pass."""
-    with autocast:
-      real_logits, fake_logits = d(torch.cat([real, fake.detach().to(real.dtype)])).float().chunk(2)
-      d_loss = hinge_d(real_logits, fake_logits)
-    d_opt.zero_grad(set_to_none=True)
-    d_loss.backward()
-    d_opt.step()
-    d.requires_grad_(False)
-    with autocast:
-      loss = g_loss(-d(fake).float().mean())
-    g_opt.zero_grad(set_to_none=True)
-    loss.backward()
-    g_opt.step()
-    d.requires_grad_(True)
-    return loss
+def make_h2l_step(config, nets, dtype):
+  """H2L's step: D_LR on real LR vs H2L(hr, z), then H2L against the updated D_LR (alpha MSE to the average-pooled
+  HR + beta hinge). Returns (step, the fake LR it made) for the joint step to go on from."""
+  (h2l, h2l_opt), (d_lr, d_lr_opt) = nets['h2l'], nets['d_lr']
 
   def step(hr, real_lr, z):
-    with autocast:
+    with autocast(dtype):
       fake_lr = h2l(hr, z)
     target = F.avg_pool2d(hr, config.scale)
-    h2l_loss = adversarial_update(h2l_opt, fake_lr, d_lr, d_lr_opt, real_lr,
-                                  lambda adv: alpha * F.mse_loss(fake_lr.float(), target) + beta * adv)
-    with autocast:
-      sr = l2h(fake_lr.detach())
-    l2h_loss = adversarial_update(l2h_opt, sr, d_hr, d_hr_opt, hr,
-                                  lambda adv: mse * F.mse_loss(sr.float(), hr) + adversarial * adv)
-    return h2l_loss, l2h_loss
+    adversarial_update(dtype, h2l_opt, fake_lr, d_lr, d_lr_opt, real_lr,
+                       lambda adv: config.alpha * F.mse_loss(fake_lr.float(), target) + config.beta * adv)
+    return fake_lr
 
   return step
+
+
+def make_joint_step(config, nets, dtype):
+  """The H2L step, then D_HR on HR vs L2H(H2L output), then L2H against the updated D_HR (MSE + hinge)."""
+  h2l_step = make_h2l_step(config, nets, dtype)
+  (l2h, l2h_opt), (d_hr, d_hr_opt) = nets['l2h'], nets['d_hr']
+  mse, adversarial = config.l2h.loss.mse, config.l2h.loss.adversarial
+
+  def step(hr, real_lr, z):
+    fake_lr = h2l_step(hr, real_lr, z)
+    with autocast(dtype):
+      sr = l2h(fake_lr.detach())
+    return adversarial_update(dtype, l2h_opt, sr, d_hr, d_hr_opt, hr,
+                              lambda adv: mse * F.mse_loss(sr.float(), hr) + adversarial * adv)
+
+  return step
+
+
+def paired_inputs(config, device):
+  n, size = config.batch_size, config.image_size
+  lr = torch.rand(n, 3, size // config.scale, size // config.scale, device=device) * 2 - 1
+  return lr, torch.rand(n, 3, size, size, device=device) * 2 - 1
+
+
+def unpaired_inputs(config, device):
+  lr, hr = paired_inputs(config, device)
+  return hr, lr, torch.randn(config.batch_size, config.z_dim, device=device)
+
+
+class Peer(NamedTuple):
+  networks: Callable  # config -> {name: (module, optimizer)}, named as jaxsr's TrainState.nets
+  step: Callable  # (config, networks, dtype) -> step(*inputs)
+  inputs: Callable  # (config, device) -> the step's float tensors in [-1, 1]
+
+
+PEERS = {'edsr': Peer(paired_networks, make_paired_step, paired_inputs),
+         'srresnet': Peer(paired_networks, make_paired_step, paired_inputs),
+         'l2h': Peer(paired_networks, make_paired_step, paired_inputs),
+         'h2l': Peer(h2l_networks, make_h2l_step, unpaired_inputs),
+         'degradation_sr': Peer(joint_networks, make_joint_step, unpaired_inputs)}
 
 
 def time_torch(config, precision, device, compiled):
   """(seconds to the end of the first step, steps/s, parameter counts) of the PyTorch step."""
   torch.manual_seed(0)
-  nets = build(config)
+  peer = PEERS[config.method]
+  nets = peer.networks(config)
   counts = {k: sum(p.numel() for p in m.parameters()) for k, (m, _) in nets.items()}
   nets = {k: ((torch.compile(m) if compiled else m).to(device).train(), opt) for k, (m, opt) in nets.items()}
-  step = make_step(config, nets, {'float32': torch.float32, 'bfloat16': torch.bfloat16}[precision])
-  n, size = config.batch_size, config.image_size
-  hr = torch.rand(n, 3, size, size, device=device) * 2 - 1
-  lr = torch.rand(n, 3, size // config.scale, size // config.scale, device=device) * 2 - 1
-  inputs = (lr, hr) if config.method == 'edsr' else (hr, lr, torch.randn(n, config.z_dim, device=device))
+  step = peer.step(config, nets, {'float32': torch.float32, 'bfloat16': torch.bfloat16}[precision])
+  inputs = peer.inputs(config, device)
   sync = torch.cuda.synchronize if device.type == 'cuda' else lambda: None
   t0 = time.perf_counter()
   step(*inputs)
