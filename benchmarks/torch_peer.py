@@ -6,6 +6,7 @@ device, batch, threads and precision, for the networks that train on the CPU (`P
   h2l                the authors' Gen_h2l_0424 against their 16x16 SNGAN discriminator (configs/h2l.py), or
                      yoon28's networks (:yoon)
   degradation_sr     the joint step: H2L + LR discriminator, then L2H + HR discriminator, all four updated
+  unet_degradation   the write-up's U-Nets: H2L + LR discriminator, then L2H (+ HR discriminator, :hr_disc)
 
     python benchmarks/torch_peer.py --config=edsr:face_cpu --batch_sizes=16 --notorch_compile    # this CPU
     python benchmarks/torch_peer.py --config=degradation_sr:yoon --batch_sizes=32,256 --precisions=float32,bfloat16
@@ -39,6 +40,7 @@ from jaxsr import methods
 from jaxsr.core import parallel
 from jaxsr.models.h2l import BULAT_GENERATORS
 from jaxsr.models.sr_generators import DIV2K_RGB_MEAN
+from jaxsr.models.unet import ENCODER, H2L_SKIPS, L2H_SKIPS
 
 import common
 
@@ -278,6 +280,89 @@ class SNGANDiscriminator(nn.Module):
     return self.fc(F.relu(self.blocks(x)).mean((2, 3)))[:, 0]
 
 
+ACTIVATIONS = {'relu': nn.ReLU, 'leaky_relu': lambda: nn.LeakyReLU(0.2)}
+
+
+class UStage(nn.Sequential):
+  """jaxsr.models.unet._Stage."""
+
+  def __init__(self, cin, cout, stride=1, norm=True, shuffle=False, activation='relu'):
+    super().__init__(*([nn.BatchNorm2d(cin)] if norm else []), ACTIVATIONS[activation](),
+                     nn.Conv2d(cin, cout * (4 if shuffle else 1), 3, stride, 1),
+                     *([nn.PixelShuffle(2)] if shuffle else []))
+
+
+class UEncoder(nn.Module):
+  """jaxsr.models.unet.UNetEncoder on 64x64 inputs; `widths` maps each side to its last width."""
+
+  def __init__(self, cin, width, norm, activation):
+    super().__init__()
+    self.first = nn.Conv2d(cin, width, 3, padding=1)
+    stages, self.widths, side, c = [], {64: width}, 64, width
+    for units, stride in ENCODER:
+      side //= stride
+      stages.append(UStage(c, units * width, stride, norm and side > 1, activation=activation))
+      c = self.widths[side] = units * width
+    self.stages = nn.ModuleList(stages)
+
+  def forward(self, x):
+    x = self.first(x)
+    features = {x.shape[2]: x}
+    for stage in self.stages:
+      x = stage(x)
+      features[x.shape[2]] = x
+    return features
+
+
+class UNetPeer(nn.Module):
+  """jaxsr.models.unet.UNet."""
+
+  def __init__(self, cin, skips, residual, width, activation):
+    super().__init__()
+    self.encoder, self.skips, self.residual = UEncoder(cin, width, True, activation), skips, residual
+    widths, c, decoder = self.encoder.widths, self.encoder.widths[1], []
+    for side in (2, 4, 8, 16, 32, 64):
+      decoder.append(nn.Sequential(UStage(c, widths[side], norm=side > 2, shuffle=True, activation=activation),
+                                   UStage(widths[side], widths[side], norm=side > 2, activation=activation)))
+      c = widths[side] * (2 if side in skips else 1)
+    self.decoder = nn.ModuleList(decoder)
+    self.head = UStage(c, 3, activation=activation)
+
+  def forward(self, x):
+    encoded = self.encoder(x)
+    y = encoded[1]
+    for side, level in zip((2, 4, 8, 16, 32, 64), self.decoder):
+      y = level(y)
+      if side in self.skips:
+        y = torch.cat([y, encoded[side]], 1)
+    y = self.head(y)
+    return torch.tanh(y + x[:, :3] if self.residual else y)
+
+
+class UNetHighToLow(nn.Module):
+  """jaxsr.models.unet.UNetHighToLow."""
+
+  def __init__(self, config):
+    super().__init__()
+    self.noise = nn.Linear(config.z_dim, 64 * 64)
+    self.unet = UNetPeer(4, H2L_SKIPS, False, config.width, config.activation)
+
+  def forward(self, hr, z):
+    return self.unet(torch.cat([hr, self.noise(z).view(-1, 1, 64, 64)], 1))
+
+
+class UNetDiscriminator(nn.Module):
+  """jaxsr.models.unet.UNetDiscriminator."""
+
+  def __init__(self, config):
+    super().__init__()
+    self.encoder = UEncoder(3, config.width, False, config.activation)
+    self.out = nn.Linear(self.encoder.widths[1], 1)
+
+  def forward(self, x):
+    return self.out(self.encoder(x)[1].flatten(1))[:, 0]
+
+
 def high_to_low(config):
   g = config.generator
   return HighToLow(g, config.z_dim, config.image_size) if g.architecture == 'yoon28' else BulatHighToLow(g)
@@ -315,6 +400,15 @@ def joint_networks(config):
   l2h = config.l2h
   return {**h2l_networks(config), 'l2h': adam(LowToHigh(l2h.generator), l2h.generator.optimizer),
           'd_hr': adam(discriminator(l2h.discriminator, config.image_size), l2h.discriminator.optimizer)}
+
+
+def unet_networks(config):
+  nets = {'h2l': adam(UNetHighToLow(config), config.h2l.optimizer),
+          'd_lr': adam(UNetDiscriminator(config), config.d_lr.optimizer),
+          'l2h': adam(UNetPeer(3, L2H_SKIPS, True, config.width, config.activation), config.l2h.optimizer)}
+  if config.hr_discriminator:
+    nets['d_hr'] = adam(UNetDiscriminator(config), config.d_hr.optimizer)
+  return nets
 
 
 def hinge_d(real, fake):
@@ -408,6 +502,45 @@ def make_joint_step(config, nets, dtype):
   return step
 
 
+def make_unet_step(config, nets, dtype):
+  """jaxsr.methods.unet_degradation's step at 64x64: D_LR on real LR faces bicubic-upsampled vs H2L(hr, z), H2L
+  against the updated D_LR (alpha MSE to the HR face's bicubic round trip + beta hinge), then L2H on the fake LR
+  (MSE [+ L1 of its 4x average pool to its input's] [+ beta hinge against D_HR, :hr_disc])."""
+  (h2l, h2l_opt), (d_lr, d_lr_opt), (l2h, l2h_opt) = nets['h2l'], nets['d_lr'], nets['l2h']
+  size, lr_size = config.image_size, config.image_size // config.scale
+
+  def up(x):
+    return F.interpolate(x, size=(size, size), mode='bicubic', align_corners=False)
+
+  def l2h_loss(sr, hr, lr_up, adv=0.0):
+    loss = config.l2h_alpha * F.mse_loss(sr.float(), hr) + config.l2h_beta * adv
+    if config.l2h_lr_l1:
+      loss = loss + config.l2h_lr_l1 * (F.avg_pool2d(sr.float(), config.scale) - F.avg_pool2d(lr_up, config.scale)
+                                        ).abs().mean()
+    return loss
+
+  def step(hr, real_lr, z):
+    with autocast(dtype):
+      fake_lr = h2l(hr, z)
+    target = (up(F.interpolate(hr, size=(lr_size, lr_size), mode='bicubic', antialias=True))
+              if config.h2l_target == 'round_trip' else hr)
+    adversarial_update(dtype, h2l_opt, fake_lr, d_lr, d_lr_opt, up(real_lr),
+                       lambda adv: config.alpha * F.mse_loss(fake_lr.float(), target) + config.beta * adv)
+    fake_lr = fake_lr.detach().float()
+    with autocast(dtype):
+      sr = l2h(fake_lr)
+    if 'd_hr' in nets:
+      d_hr, d_hr_opt = nets['d_hr']
+      return adversarial_update(dtype, l2h_opt, sr, d_hr, d_hr_opt, hr, lambda adv: l2h_loss(sr, hr, fake_lr, adv))
+    loss = l2h_loss(sr, hr, fake_lr)
+    l2h_opt.zero_grad(set_to_none=True)
+    loss.backward()
+    l2h_opt.step()
+    return loss
+
+  return step
+
+
 def paired_inputs(config, device):
   n, size = config.batch_size, config.image_size
   lr = torch.rand(n, 3, size // config.scale, size // config.scale, device=device) * 2 - 1
@@ -429,7 +562,8 @@ PEERS = {'edsr': Peer(paired_networks, make_paired_step, paired_inputs),
          'srresnet': Peer(paired_networks, make_paired_step, paired_inputs),
          'l2h': Peer(paired_networks, make_paired_step, paired_inputs),
          'h2l': Peer(h2l_networks, make_h2l_step, unpaired_inputs),
-         'degradation_sr': Peer(joint_networks, make_joint_step, unpaired_inputs)}
+         'degradation_sr': Peer(joint_networks, make_joint_step, unpaired_inputs),
+         'unet_degradation': Peer(unet_networks, make_unet_step, unpaired_inputs)}
 
 
 def time_torch(config, precision, device, compiled):

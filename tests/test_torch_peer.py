@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip('torch')
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = ['edsr:tiny', 'srresnet:tiny', 'l2h_bicubic:tiny', 'h2l:tiny', 'degradation_sr:tiny',
-           'degradation_sr:yoon,tiny']
+           'degradation_sr:yoon,tiny', 'unet_degradation:tiny', 'unet_degradation:tiny,hr_disc']
 
 CHECK = '''
 import sys
