@@ -29,23 +29,11 @@ def _initialize_distributed():
     jax.distributed.initialize()
 
 
-def _shipped_config(argv):
-  """argv with `--config`'s file looked up among the shipped configs when it is not a file here
-  (config_base.config_file), so `--config=configs/h2l.py` works from any folder after `pip install .`."""
-  argv = list(argv)
-  for i, arg in enumerate(argv[1:], 1):
-    if arg.startswith('--config='):
-      argv[i] = '--config=' + config_base.config_file(arg[len('--config='):])
-    elif arg == '--config' and i + 1 < len(argv):
-      argv[i + 1] = config_base.config_file(argv[i + 1])
-  return argv
-
-
 def _parse_flags(argv):
   """absl's flag parsing, with a misspelled `--config.a.b=` override named at its depth with the closest fields
   (ml_collections suggests names only for top-level fields)."""
   try:
-    argv = _shipped_config(argv)
+    argv = config_base.config_argv(argv)
   except ValueError as error:
     sys.exit(f'FATAL Flags parsing error: {error}')
   try:

@@ -1,5 +1,6 @@
 """A non-editable install holds what a checkout has (every module, the configs as jaxsr/configs, NIQE's model), and
-`--config=configs/<name>.py` then reads the shipped file from any folder."""
+`--config=configs/<name>.py` then reads the shipped file from any folder. (jaxsr.main is not imported here: its
+required --config flag would then be checked by every other test that parses flags in this process.)"""
 import os
 import shutil
 import subprocess
@@ -9,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from jaxsr import main
 from jaxsr.core import config_base
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,8 +42,8 @@ def test_the_wheel_holds_every_module_and_config(installed):
 
 
 def test_an_installed_jaxsr_reads_its_configs_from_any_folder(installed, tmp_path):
-  code = ('import jaxsr; from jaxsr import main; from jaxsr.core import config_base; print(jaxsr.__file__); '
-          "argv = main._shipped_config(['jaxsr-train', '--config=configs/edsr.py:tiny', '--workdir=w']); "
+  code = ('import jaxsr; from jaxsr.core import config_base; print(jaxsr.__file__); '
+          "argv = config_base.config_argv(['jaxsr-train', '--config=configs/edsr.py:tiny', '--workdir=w']); "
           "print(argv[1]); print(config_base.load_file(*argv[1][len('--config='):].split(':')).dataset)")
   result = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, capture_output=True, text=True, check=True,
                           env={**os.environ, 'PYTHONPATH': str(installed)})
@@ -57,8 +57,8 @@ def test_a_config_file_here_comes_before_the_shipped_one(tmp_path, monkeypatch):
   (tmp_path / 'configs').mkdir()
   (tmp_path / 'configs' / 'edsr.py').write_text('def get_config(arg):\n  return arg\n')
   monkeypatch.chdir(tmp_path)
-  assert main._shipped_config(['x', '--config', 'configs/edsr.py:a']) == ['x', '--config', 'configs/edsr.py:a']
-  assert main._shipped_config(['x', '--config=configs/h2l.py']) == [
+  assert config_base.config_argv(['x', '--config', 'configs/edsr.py:a']) == ['x', '--config', 'configs/edsr.py:a']
+  assert config_base.config_argv(['x', '--config=configs/h2l.py']) == [
       'x', f'--config={config_base.shipped_configs() / "h2l.py"}']
 
 

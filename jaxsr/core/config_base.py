@@ -154,6 +154,18 @@ def config_file(path):
   raise ValueError(f'--config={path}: no such file here, nor among the shipped configs/<name>.py ({names})')
 
 
+def config_argv(argv):
+  """argv with `--config`'s file looked up by config_file, so `--config=configs/h2l.py` works from any folder
+  after `pip install .`."""
+  argv = list(argv)
+  for i, arg in enumerate(argv[1:], 1):
+    if arg.startswith('--config='):
+      argv[i] = '--config=' + config_file(arg[len('--config='):])
+    elif arg == '--config' and i + 1 < len(argv):
+      argv[i + 1] = config_file(argv[i + 1])
+  return argv
+
+
 def load_file(path, arg=''):
   """`get_config(arg)` of the config file at `path` (`--config=path:arg` on the command line)."""
   spec = importlib.util.spec_from_file_location(f'jaxsr_configs.{Path(path).stem}', path)
