@@ -16,6 +16,9 @@ from jaxsr.training import train
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'A configs/<method>.py file (`file.py:variant` too).',
                                           lock_config=True)
 _WORKDIR = cli.define_path('workdir', None, 'Directory for checkpoints, TensorBoard logs and samples.')
+_CACHE = cli.define_path('compilation_cache', '~/.cache/jaxsr/xla', "Compiled steps kept between starts (jax's "
+                         'persistent compilation cache): a resumed or repeated run skips most compiling. "" turns it '
+                         'off; $JAX_COMPILATION_CACHE_DIR, when set, comes first.')
 flags.mark_flags_as_required(['config', 'workdir'])
 
 
@@ -53,6 +56,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
   cli.setup_logging()
+  cli.set_up_compilation(_CONFIG.value, _CACHE.value)
   _initialize_distributed()
   device = jax.devices()[0]
   logging.info('process %d of %d; %d local / %d global devices (%s: %s)', jax.process_index(), jax.process_count(),

@@ -79,9 +79,13 @@ def test_bad_config_value_fails_before_training(tiny_config, tmp_path):
 
 
 def test_main_trains_writes_logs_and_resumes(data_dir, tmp_path):
+  """...and keeps its compiled steps in --compilation_cache, which the resumed start reads instead of compiling."""
+  cache = tmp_path / 'xla'
   command = [sys.executable, '-m', 'jaxsr.main', f'--config={REPO}/configs/h2l.py:tiny', f'--workdir={tmp_path}',
-             '--config.num_steps=3', '--config.log_every=1', '--config.eval_every=3', '--config.checkpoint_every=3']
-  env = {**os.environ, 'TFDS_DATA_DIR': data_dir, 'XLA_FLAGS': FAST_COMPILE}
+             f'--compilation_cache={cache}', '--config.num_steps=3', '--config.log_every=1', '--config.eval_every=3',
+             '--config.checkpoint_every=3']
+  env = {**{k: v for k, v in os.environ.items() if k != 'JAX_COMPILATION_CACHE_DIR'}, 'TFDS_DATA_DIR': data_dir,
+         'XLA_FLAGS': FAST_COMPILE}
   first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
   assert first.returncode == 0, first.stderr[-3000:]
   assert 'step 3: ' in first.stderr and 'h2l/loss=' in first.stderr
@@ -92,12 +96,15 @@ def test_main_trains_writes_logs_and_resumes(data_dir, tmp_path):
   assert [e.step for e in events.Scalars('h2l/loss')] == [1, 2, 3] and events.Tags()['images']
   assert (tmp_path / 'samples' / 'samples_00000003.png').is_file()
   assert (tmp_path / 'config.json').is_file()
+  compiled = sorted(p.name for p in cache.iterdir())
+  assert len(compiled) >= 3  # initialisation, train step, evaluation
 
   second = subprocess.run(command[:-3] + ['--config.num_steps=5'], env=env, capture_output=True, text=True,
                           timeout=300)
   assert second.returncode == 0, second.stderr[-3000:]
   assert 'Resumed from step 3' in second.stderr
   assert (tmp_path / 'checkpoints' / '5').is_dir()
+  assert sorted(p.name for p in cache.iterdir()) == compiled  # every compile of the resumed start was a cache hit
 
 
 def test_evaluation_prints_each_metric_beside_bicubics():

@@ -6,6 +6,7 @@ import sys
 import traceback
 from pathlib import Path
 
+import jax
 import tqdm
 from absl import app, flags, logging
 
@@ -49,6 +50,20 @@ class _AboveProgressBars:
 
   def close(self):
     """absl's handler closes its stream at exit; this one writes to stderr, which is not the handler's to close."""
+
+
+CACHE_BYTES = 4 << 30  # the persistent compilation cache drops its least recently used entries beyond this
+
+
+def set_up_compilation(config, cache_dir):
+  """Call before jax starts its backend: XLA's backend optimisations off for a config that asks for it
+  (config.xla_fast_compile, the `tiny` variants), and jax's persistent compilation cache in `cache_dir` ('': none;
+  $JAX_COMPILATION_CACHE_DIR, when set, comes first)."""
+  if config.xla_fast_compile:
+    os.environ['XLA_FLAGS'] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=0".strip()
+  if cache_dir and not os.environ.get('JAX_COMPILATION_CACHE_DIR'):
+    jax.config.update('jax_compilation_cache_dir', str(cache_dir))
+    jax.config.update('jax_compilation_cache_max_size', CACHE_BYTES)
 
 
 def setup_logging():

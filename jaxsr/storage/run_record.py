@@ -22,7 +22,8 @@ _MAX_BYTES = 2**20
 # super-resolver's config (one with h2l_workdir); 'optimizer' and 'vgg' every sub-config of that name.
 ADDED = (('', 'ema_decay', 0.0), ('', 'train_minutes', 0.0),
          ('paired', 'input_noise', 0.0), ('paired', 'conditional_discriminator', False), ('paired', 'jitter', ''),
-         ('paired', 'jitter_px', 0), ('optimizer', 'clip_value', 0.0), ('vgg', 'pre_activation', False))
+         ('paired', 'jitter_px', 0), ('optimizer', 'clip_value', 0.0), ('vgg', 'pre_activation', False),
+         ('', 'xla_fast_compile', False))
 
 
 def flat(config, prefix=''):
