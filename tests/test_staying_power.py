@@ -236,7 +236,7 @@ def test_a_step_that_breaks_the_weights_is_never_saved(tiny_config, tmp_path, mo
       return new.replace(nets=nets), metrics
     method.train_step = poisoned
     return method
-  monkeypatch.setattr(train.methods, 'create', create)
+  monkeypatch.setattr(methods, 'create', create)
   with pytest.raises(train.NonFiniteLossError,
                      match=r'step 3: non-finite \d+ values in the networks it updated.*last good one is step 2'):
     train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
