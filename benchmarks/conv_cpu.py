@@ -1,11 +1,13 @@
-"""One 3x3 convolution through XLA: GFLOP/s, and whether XLA's threads change it (the evidence behind the CPU step's
-speed by jax version in benchmarks/RESULTS.md).
+"""One 3x3 convolution through XLA, forward and both gradients (to its input, to its kernel): GFLOP/s, beside
+PyTorch's (oneDNN) where torch is installed, and whether XLA's threads change it (the evidence behind the CPU
+step's speed by jax version and against PyTorch in benchmarks/RESULTS.md).
 
     python benchmarks/conv_cpu.py                                         # and again under each jax
     XLA_FLAGS=--xla_cpu_multi_thread_eigen=false python benchmarks/conv_cpu.py
 
 EDSR's body convolution at the campaign's batch: 16 faces of 64x64 (the bicubic-skip network runs at 16x16; the
-larger side gives XLA every chance to split the work), 64 -> 64 channels, NHWC. A row is appended to RESULTS.md.
+larger side gives XLA every chance to split the work), 64 -> 64 channels, NHWC (PyTorch: NCHW, its own layout).
+Each pass is the same number of multiply-adds. Rows are appended to RESULTS.md.
 """
 import os
 import sys
@@ -23,22 +25,52 @@ _REPEATS = flags.DEFINE_integer('repeats', 20, 'Timed calls after one warm-up ca
 _RESULTS = flags.DEFINE_string('results', str(REPO / 'benchmarks' / 'RESULTS.md'), 'Markdown file to append to.')
 
 
+def timed(call, *args):
+  """Seconds per call of `call(*args)` after one warm-up call."""
+  jax.block_until_ready(call(*args))
+  start = time.perf_counter()
+  for _ in range(_REPEATS.value):
+    jax.block_until_ready(call(*args))
+  return (time.perf_counter() - start) / _REPEATS.value
+
+
+def torch_seconds(n, side, channels):
+  """{pass: seconds per call} of PyTorch's same convolution, or {} without torch."""
+  try:
+    import torch
+  except ImportError:
+    return {}
+  x, w = torch.ones(n, channels, side, side), torch.ones(channels, channels, 3, 3)
+  g = torch.ones(n, channels, side, side)
+  calls = {'forward': lambda: torch.nn.functional.conv2d(x, w, padding=1),
+           'input gradient': lambda: torch.nn.grad.conv2d_input(x.shape, w, g, padding=1),
+           'kernel gradient': lambda: torch.nn.grad.conv2d_weight(x, w.shape, g, padding=1)}
+  return {name: timed(call) for name, call in calls.items()}
+
+
 def main(argv):
   del argv
   n, side, channels = 16, 64, 64
   x, w = jnp.ones((n, side, side, channels)), jnp.ones((3, 3, channels, channels))
-  conv = jax.jit(lambda x, w: jax.lax.conv_general_dilated(x, w, (1, 1), 'SAME',
-                                                           dimension_numbers=('NHWC', 'HWIO', 'NHWC')))
-  conv(x, w).block_until_ready()
-  start = time.perf_counter()
-  for _ in range(_REPEATS.value):
-    conv(x, w).block_until_ready()
-  seconds = (time.perf_counter() - start) / _REPEATS.value
-  gflops = 2 * n * side * side * channels * channels * 9 / seconds / 1e9
-  row = f'| {os.environ.get("XLA_FLAGS", "").strip() or "-"} | {seconds * 1e3:.1f} | {gflops:.0f} |'
-  print(row)
+
+  def conv(x, w):
+    return jax.lax.conv_general_dilated(x, w, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+
+  g = conv(x, w)
+  calls = {'forward': jax.jit(conv),
+           'input gradient': jax.jit(lambda x, w, g: jax.vjp(lambda x: conv(x, w), x)[1](g)[0]),
+           'kernel gradient': jax.jit(lambda x, w, g: jax.vjp(lambda w: conv(x, w), w)[1](g)[0])}
+  flops = 2 * n * side * side * channels * channels * 9
+  theirs = torch_seconds(n, side, channels)
+  rows = []
+  for name, call in calls.items():
+    seconds = timed(call, x, w) if name == 'forward' else timed(call, x, w, g)
+    torch_gflops = f'{flops / theirs[name] / 1e9:.0f}' if name in theirs else '-'
+    rows.append(f'| {os.environ.get("XLA_FLAGS", "").strip() or "-"} | {name} | {seconds * 1e3:.1f} | '
+                f'{flops / seconds / 1e9:.0f} | {torch_gflops} |')
+    print(rows[-1])
   common.append_results(Path(_RESULTS.value), common.device_description(), sys.argv,
-                        '| XLA_FLAGS | ms per call | GFLOP/s |', [row])
+                        '| XLA_FLAGS | pass | ms per call | GFLOP/s | PyTorch GFLOP/s |', rows)
 
 
 if __name__ == '__main__':
