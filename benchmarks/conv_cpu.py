@@ -7,7 +7,8 @@ step's speed by jax version and against PyTorch in benchmarks/RESULTS.md).
 
 EDSR's body convolution at the campaign's batch: 16 faces of 64x64 (the bicubic-skip network runs at 16x16; the
 larger side gives XLA every chance to split the work), 64 -> 64 channels, NHWC (PyTorch: NCHW, its own layout).
-Each pass is the same number of multiply-adds. Rows are appended to RESULTS.md.
+Each pass is the same number of multiply-adds; the last two rows write the kernel gradient in two other ways XLA
+could run faster (it does not). Rows are appended to RESULTS.md.
 """
 import os
 import sys
@@ -56,10 +57,25 @@ def main(argv):
   def conv(x, w):
     return jax.lax.conv_general_dilated(x, w, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
 
+  def patches_kernel_gradient(x, w, g):
+    """The kernel gradient as im2col patches and one matrix product."""
+    del w
+    p = jax.lax.conv_general_dilated_patches(x, (3, 3), (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+    return jnp.einsum('nhwk,nhwo->ko', p, g)
+
+  def shifted_kernel_gradient(x, w, g):
+    """The kernel gradient as nine matrix products of shifted inputs, batched over image rows."""
+    del w
+    xp, rows = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))), g.reshape(n * side, side, channels)
+    return jnp.stack([jnp.einsum('bwi,bwo->io', xp[:, ky:ky + side, kx:kx + side].reshape(n * side, side, channels),
+                                 rows) for ky in range(3) for kx in range(3)]).reshape(3, 3, channels, channels)
+
   g = conv(x, w)
   calls = {'forward': jax.jit(conv),
            'input gradient': jax.jit(lambda x, w, g: jax.vjp(lambda x: conv(x, w), x)[1](g)[0]),
-           'kernel gradient': jax.jit(lambda x, w, g: jax.vjp(lambda w: conv(x, w), w)[1](g)[0])}
+           'kernel gradient': jax.jit(lambda x, w, g: jax.vjp(lambda w: conv(x, w), w)[1](g)[0]),
+           'kernel gradient, patches + einsum': jax.jit(patches_kernel_gradient),
+           'kernel gradient, 9 shifted einsums': jax.jit(shifted_kernel_gradient)}
   flops = 2 * n * side * side * channels * channels * 9
   theirs = torch_seconds(n, side, channels)
   rows = []
