@@ -184,12 +184,13 @@ class EDSR(nn.Module):
     return (x + self.mean) / self.half_range - 1
 
 
-class SRResNetBlock(nn.Module):
-  """jaxsr.models.layers.ResBlock."""
+class PostActBlock(nn.Module):
+  """conv3x3, BN, activation, conv3x3, BN, + x: jaxsr.models.layers.ResBlock (SRResNet's, PReLU) and
+  PostActResBlock (Bulat et al.'s, ReLU)."""
 
-  def __init__(self, f):
+  def __init__(self, f, activation=nn.ReLU):
     super().__init__()
-    self.body = nn.Sequential(nn.Conv2d(f, f, 3, padding=1), nn.BatchNorm2d(f), nn.PReLU(),
+    self.body = nn.Sequential(nn.Conv2d(f, f, 3, padding=1), nn.BatchNorm2d(f), activation(),
                               nn.Conv2d(f, f, 3, padding=1), nn.BatchNorm2d(f))
 
   def forward(self, x):
@@ -203,7 +204,7 @@ class SRResNet(nn.Module):
     super().__init__()
     f = g.features
     self.head = nn.Sequential(nn.Conv2d(3, f, 9, padding=4), nn.PReLU())
-    self.body = nn.Sequential(*[SRResNetBlock(f) for _ in range(g.blocks)], nn.Conv2d(f, f, 3, padding=1),
+    self.body = nn.Sequential(*[PostActBlock(f, nn.PReLU) for _ in range(g.blocks)], nn.Conv2d(f, f, 3, padding=1),
                               nn.BatchNorm2d(f))
     stages = [m for _ in range(int(np.log2(scale))) for m in (nn.Conv2d(f, 4 * f, 3, padding=1), nn.PixelShuffle(2),
                                                              nn.PReLU())]
@@ -212,18 +213,6 @@ class SRResNet(nn.Module):
   def forward(self, lr):
     x = self.head(lr)
     return self.tail(x + self.body(x))
-
-
-class PostActBlock(nn.Module):
-  """jaxsr.models.layers.PostActResBlock."""
-
-  def __init__(self, f):
-    super().__init__()
-    self.body = nn.Sequential(nn.Conv2d(f, f, 3, padding=1), nn.BatchNorm2d(f), nn.ReLU(),
-                              nn.Conv2d(f, f, 3, padding=1), nn.BatchNorm2d(f))
-
-  def forward(self, x):
-    return x + self.body(x)
 
 
 class BulatHighToLow(nn.Module):
