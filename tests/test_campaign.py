@@ -53,6 +53,37 @@ def test_a_gan_keeps_constant_rates_and_a_new_round_starts_from_the_last(places)
   assert workdir.name == 'round-2' and option(command, 'init_from') == str(workdir.parent / 'round-1')
 
 
+def test_a_new_round_starts_from_the_best_round_not_one_that_lost_ground(places):
+  rounds = places / 'runs' / 'edsr_x4_celeba'
+  for number, psnr in ((1, 26.0), (2, 26.5), (3, 26.4)):
+    (rounds / f'round-{number}' / 'checkpoints').mkdir(parents=True)
+    (rounds / f'round-{number}' / 'result.json').write_text(json.dumps({'run': {'psnr': psnr}}))
+  workdir, command = campaign.next_round('edsr_x4_celeba', 10)
+  assert workdir.name == 'round-4' and option(command, 'init_from') == str(rounds / 'round-2')
+  assert option(command, 'dataset') == 'face_folder/celeba_hr+face_folder/celeba_ids'
+  (workdir / 'checkpoints').mkdir()  # unfinished, then abandoned: not measured, not a start
+  (workdir / 'result.json').write_text(json.dumps({'run': {'psnr': 27.0}}))
+  (rounds / 'round-2' / 'checkpoints').rmdir()  # its weights gone from this machine: the best that is here
+  assert option(campaign.next_round('edsr_x4_celeba', 10)[1], 'init_from') == str(workdir)
+
+
+def test_a_set_read_by_file_name_holds_out_what_the_flat_set_holds_out(tmp_path):
+  from jaxsr.data import builders
+  source = tmp_path / 'ids'
+  names = [f'{i:06d}.jpg' for i in range(200)]
+  for i, name in enumerate(names):
+    (source / f'person_{i % 7}').mkdir(parents=True, exist_ok=True)
+    (source / f'person_{i % 7}' / name).write_bytes(b'')
+  flat = campaign.flattened(source, tmp_path / 'flat')
+  assert sorted(p.name for p in flat.iterdir()) == names and campaign.flattened(source, flat) == flat  # again: as is
+  held = [p.name for p in flat.iterdir() if builders._in_test_split(p.relative_to(flat).as_posix(), 0.06)]
+  assert held and sorted(held) == [n for n in names if builders._in_test_split(n, 0.06)]
+  (source / 'person_0' / 'again').mkdir()
+  (source / 'person_0' / 'again' / names[1]).write_bytes(b'')
+  with pytest.raises(ValueError, match=f'two photos are named {names[1]}'):
+    campaign.flattened(source, flat)
+
+
 def test_exports_need_the_margin_and_the_manifest_has_a_table_per_kind(places):
   paired = [{'shipped_psnr': 26.0}]
   assert campaign.gained('edsr_x4_celeba', {'psnr': 26.1}, paired)[0]

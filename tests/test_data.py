@@ -99,6 +99,26 @@ def test_lr_face_folder_keeps_only_small_faces(photo_folder, tmp_path):
   assert train[0]['image'].shape == (16, 16, 3)
 
 
+def test_datasets_joined_by_plus_read_as_one_set(photo_folder, tmp_path):
+  tfds_dir = str(tmp_path / 'tfds')
+  for name, size in (('a', 64), ('b', 64), ('small', 32)):
+    config = builders.FaceFolderConfig(name=name, path=str(photo_folder), image_size=size, min_size=16,
+                                       crop='center' if name != 'b' else '0,0,40,40', test_fraction=0.0)
+    pipeline.make_builder(builders.FaceFolder, tfds_dir, config=config).download_and_prepare()
+  a, b = (pipeline.data_source(f'face_folder/{n}', 'train', tfds_dir) for n in 'ab')
+  both = pipeline.data_source('face_folder/a+face_folder/b', 'train', tfds_dir)
+  assert len(both) == len(a) + len(b) and len(a) > 10 and len(b) > 10
+  for i, expected in [(0, a[0]), (len(a) - 1, a[len(a) - 1]), (len(a), b[0]), (len(both) - 1, b[len(b) - 1])]:
+    np.testing.assert_array_equal(both[i]['image'], expected['image'])
+  assert not np.array_equal(both[len(a)]['image'], a[0]['image'])  # b crops the corner: other pixels
+  with pytest.raises(IndexError):
+    both[len(both)]
+  batch = next(iter(pipeline.paired(both, 'image', 'bicubic', 4, seed=0).batch(8)))  # trains as one set
+  assert batch['hr'].shape == (8, 64, 64, 3) and batch['lr'].shape == (8, 16, 16, 3)
+  with pytest.raises(ValueError, match=r'face_folder/small has features .*32, 32, 3'):
+    pipeline.data_source('face_folder/a+face_folder/small', 'train', tfds_dir)
+
+
 def test_missing_dataset_says_how_to_build_it(tmp_path):
   with pytest.raises(FileNotFoundError, match='jaxsr.data.build'):
     pipeline.data_source('face_folder/celeba', 'train', str(tmp_path))

@@ -9,12 +9,15 @@ in a Python 3.12 environment (`.venv312`, made as `.ci/run` makes it).
 
 A round, on this machine's 2 cores:
 1. builds the real face sets from --shared_data when they are missing (celeba_hr: 64x64 crops, the same 6% of
-   file names held out every time by their hash; wider: real 16x16 LR faces, 5% held out);
+   file names held out every time by their hash; celeba_ids: the same face box of the identity set's 178x218
+   photos, named by their CelebA number like celeba_hr's, so the hash holds out every photo that celeba_hr's test
+   split holds; wider: real 16x16 LR faces, 5% held out);
 2. trains for --minutes (or exactly --steps) through `python -m jaxsr.main`; a paired model's round is one warmup +
    cosine cycle whose length is the fastest recorded round's steps per minute times --minutes (SGDR's warm
    restarts, Loshchilov & Hutter, ICLR 2017), a GAN keeps its config's constant rates. An unfinished round in
-   runs/campaign/<model>/ is resumed as it was; a new round starts from the last finished round on this machine
-   (float32 weights, their moving average) or else from the model's export in pretrained/ (bfloat16 weights; a
+   runs/campaign/<model>/ is resumed as it was; a new round starts from the best finished round on this machine
+   by its held-out metric (float32 weights, their moving average: a round that lost ground, overfitting, is not
+   built on) or else from the model's export in pretrained/ (bfloat16 weights; a
    GAN's export keeps its discriminator) or else from Model.starts_from's export. Only the weights come over: the
    optimizer state starts afresh. An ablation (Model.ablation_of) trains as many steps as the same round of the
    model it is the ablation of, from the same kind of start;
@@ -80,8 +83,11 @@ H2L_EXPORT = 'pretrained/h2l_celeba_wider'
 # real LR faces, but its outputs downscaled matched their inputs to 23.8 dB only.
 EDSR = {'eval_every': 500, 'checkpoint_every': 250, 'log_every': 50, 'loss.lr_l1': 1.0}
 MODELS = {
+    # From round 6 on celeba_hr's 9,369 training faces and celeba_ids' 5,000 (round 5, 86 passes over celeba_hr
+    # alone, lost 0.12 dB on held-out faces while its training loss fell).
     'edsr_x4_celeba': Model(
-        config='edsr.py:face_cpu', overrides={'eval_every': 1000, 'checkpoint_every': 500, 'log_every': 50},
+        config='edsr.py:face_cpu', overrides={'dataset': 'face_folder/celeba_hr+face_folder/celeba_ids',
+                                              'eval_every': 1000, 'checkpoint_every': 500, 'log_every': 50},
         steps_per_minute=60.0, warmup_steps=1000,
         description='EDSR baseline body (16 blocks of 64), bicubic skip, one-shuffle tail; x4, 16 -> 64 faces'),
     # Gen_h2l_2 of the authors' H2L.py (stride-2 stem, three stride-2 stages, 64 channels): 0.8 steps/s at batch
@@ -116,10 +122,12 @@ MODELS = {
                     'LR faces -> 64x64'),
 }
 
-# What every round reads: (tfds kind/name, source folder under --shared_data, build flags).
+# What every round reads: (tfds kind/name, source folder under --shared_data, build flags, read by file name).
+# celeba_hr's photos are celeba_ids' halved (89x109, 178x218): the same face box is (12, 22, 64) and (24, 44, 128).
 DATASETS = {
-    'face_folder/celeba_hr': ('celeba_hr', ['--crop=12,22,64,64', '--test_fraction=0.06']),
-    'lr_face_folder/wider': ('wider_lr', []),
+    'face_folder/celeba_hr': ('celeba_hr', ['--crop=12,22,64,64', '--test_fraction=0.06'], False),
+    'face_folder/celeba_ids': ('celeba_ids', ['--crop=24,44,128,128', '--test_fraction=0.06'], True),
+    'lr_face_folder/wider': ('wider_lr', [], False),
 }
 TRAIN_SET = 'face_folder/celeba_hr'
 
@@ -130,12 +138,30 @@ def data_dir():
 
 def build_datasets():
   """Builds what is missing; a dataset already built from the same folder and options is reused as it is."""
-  for name, (folder, extra) in DATASETS.items():
+  for name, (folder, extra, by_file_name) in DATASETS.items():
     kind, short = name.split('/')
     if list((data_dir() / kind / short).glob('*/dataset_info.json')):
       continue
-    subprocess.run([sys.executable, '-m', 'jaxsr.data.build', kind, f'--path={Path(_SHARED.value) / folder}',
-                    f'--name={short}', f'--data_dir={data_dir()}', *extra], check=True, cwd=REPO)
+    path = Path(_SHARED.value) / folder
+    if by_file_name:
+      path = flattened(path, Path(_RUNS.value) / 'flat' / folder)
+    subprocess.run([sys.executable, '-m', 'jaxsr.data.build', kind, f'--path={path}', f'--name={short}',
+                    f'--data_dir={data_dir()}', *extra], check=True, cwd=REPO)
+
+
+def flattened(source, target):
+  """`target`, a folder of links to every image under `source` named by its file name alone: the test split is a
+  hash of the path in the folder, so a photo is held out here exactly when a photo of the same name is held out
+  in a flat set such as celeba_hr."""
+  from jaxsr.data import image_files
+  target.mkdir(parents=True, exist_ok=True)
+  for path in image_files.find(source):
+    link = target / path.name
+    if link.is_symlink() and link.resolve() != path.resolve():
+      raise ValueError(f'{source}: two photos are named {path.name}; they cannot be told apart by name')
+    if not link.is_symlink():
+      link.symlink_to(path.resolve())
+  return target
 
 
 def rounds_dir(model):
@@ -191,8 +217,8 @@ def next_round(model, minutes):
     steps, minutes = _planned_steps(spec.ablation_of, number), 0.0
   elif _STEPS.value:
     minutes = 0.0
-  if rounds and (rounds[-1] / 'checkpoints').is_dir():
-    init_from = str(rounds[-1])
+  if (best := best_round(model, rounds)) is not None:
+    init_from = str(best)
   elif (shipped(model) / 'export.json').is_file():
     init_from = str(shipped(model))
   elif spec.starts_from and (shipped(spec.starts_from) / 'export.json').is_file():
@@ -207,6 +233,22 @@ def next_round(model, minutes):
   logging.info('%s of %s: %d steps planned (%.1f steps/min), from %s.', workdir.name, model, steps, rate,
                init_from or 'scratch')
   return workdir, command
+
+
+def best_round(model, rounds):
+  """The round on this machine whose weights are still here and whose recorded held-out metric is best (PSNR, or
+  SWD for the models measured by it); else the last round whose weights are here; else None."""
+  kept = [r for r in rounds if (r / 'checkpoints').is_dir()]
+  key, sign = ('swd', -1.0) if _by_swd(model) else ('psnr', 1.0)
+  scored = []
+  for workdir in kept:
+    result = workdir / 'result.json'
+    value = json.loads(result.read_text()).get('run', {}).get(key) if result.is_file() else None
+    if value is not None:
+      scored.append((sign * value, workdir))
+  if scored:
+    return max(scored, key=lambda pair: pair[0])[1]
+  return kept[-1] if kept else None
 
 
 def _planned_steps(model, number):

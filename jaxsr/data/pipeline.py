@@ -80,11 +80,14 @@ def build_folder_dataset(cls, config, data_dir, overwrite=False):
 
 
 def data_source(name, split, data_dir=None):
-  """The random-access source of `name` ('procedural_faces[/config]' or 'face_folder/<name>', ...).
+  """The random-access source of `name` ('procedural_faces[/config]' or 'face_folder/<name>', ...); several names
+  joined by '+' read as one set, their examples one after the other (`Concatenated`).
 
   The embedded procedural faces are built on first use; folder datasets must have been built with
   `python -m jaxsr.data.build`.
   """
+  if '+' in name:
+    return Concatenated({part: data_source(part, split, data_dir) for part in name.split('+')})
   data_dir = os.path.expanduser(data_dir or default_data_dir())
   family, _, config = name.partition('/')
   if family in EMBEDDED:
@@ -105,6 +108,37 @@ def data_source(name, split, data_dir=None):
         f"{', '.join(EMBEDDED)}[/config], or face_folder/<name> and lr_face_folder/<name> built by "
         f"`python -m jaxsr.data.build {family if family in FOLDERS else 'face_folder'} --path=... --name=...`.")
   return tfds.builder_from_directory(str(versions[-1])).as_data_source(split)
+
+
+class Concatenated:
+  """Random access to the examples of several sources, one after the other: a training set of two folders (faces
+  of other photographers, resolutions or crops). Their examples must have the same features of the same shapes and
+  types; a source that differs is named with what differs, before any work is done."""
+
+  def __init__(self, sources):
+    self.names, self.sources = list(sources), list(sources.values())
+    shapes = {name: _signature(s) for name, s in sources.items()}
+    first, expected = self.names[0], shapes[self.names[0]]
+    for name, shape in shapes.items():
+      if shape != expected:
+        raise ValueError(f"dataset '{'+'.join(self.names)}': {name} has features {shape}, {first} has {expected}; "
+                         'concatenate only datasets built alike (the same --image_size, and features)')
+    self.ends = np.cumsum([len(s) for s in self.sources])
+
+  def __len__(self):
+    return int(self.ends[-1])
+
+  def __getitem__(self, i):
+    if not 0 <= i < len(self):
+      raise IndexError(f'example {i} of {len(self)}')
+    which = int(np.searchsorted(self.ends, i, side='right'))
+    return self.sources[which][i - (int(self.ends[which - 1]) if which else 0)]
+
+
+def _signature(source):
+  """{feature: (shape, dtype), or 'text'} of the source's first example ({} when it has none)."""
+  return {k: 'text' if isinstance(v, (bytes, str)) else (np.shape(v), np.asarray(v).dtype.str)
+          for k, v in (source[0] if len(source) else {}).items()}
 
 
 class Field(grain.transforms.Map):
