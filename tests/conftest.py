@@ -4,10 +4,12 @@ import os
 import tempfile
 from pathlib import Path
 
+from jaxsr.core import xla_flags  # imports no jax
+
 # XLA's backend optimisations triple the compile time of the tiny networks the tests build and buy nothing at
-# their sizes; subprocesses get the same flag (FAST_COMPILE) without the eight devices.
-FAST_COMPILE = '--xla_backend_optimization_level=0'
-os.environ['XLA_FLAGS'] = f"{os.environ.get('XLA_FLAGS', '')} {FAST_COMPILE} --xla_force_host_platform_device_count=8"
+# their sizes; subprocesses get the same flags (FAST_COMPILE) without the eight devices.
+FAST_COMPILE = ' '.join(xla_flags.fast_compile())
+xla_flags.add_to_environment([*xla_flags.fast_compile(), '--xla_force_host_platform_device_count=8'])
 # Many tests compile the same tiny step; a persistent cache (inherited by subprocesses) compiles it once.
 os.environ.setdefault('JAX_COMPILATION_CACHE_DIR', tempfile.mkdtemp(prefix='jaxsr-test-jit-'))
 os.environ.setdefault('JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', '0')

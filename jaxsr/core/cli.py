@@ -10,6 +10,8 @@ import jax
 import tqdm
 from absl import app, flags, logging
 
+from jaxsr.core import xla_flags
+
 # The path flags defined below through define_path belong to the tool that calls it, so that its --help lists them.
 flags.disclaim_key_flags()
 
@@ -56,11 +58,11 @@ CACHE_BYTES = 4 << 30  # the persistent compilation cache drops its least recent
 
 
 def set_up_compilation(config, cache_dir):
-  """Call before jax starts its backend: XLA's backend optimisations off for a config that asks for it
-  (config.xla_fast_compile, the `tiny` variants), and jax's persistent compilation cache in `cache_dir` ('': none;
-  $JAX_COMPILATION_CACHE_DIR, when set, comes first)."""
+  """Call before jax starts its backend: XLA's quickest compiles for a config that asks for them
+  (config.xla_fast_compile, the `tiny` variants; jaxsr.core.xla_flags), and jax's persistent compilation cache in
+  `cache_dir` ('': none; $JAX_COMPILATION_CACHE_DIR, when set, comes first)."""
   if config.xla_fast_compile:
-    os.environ['XLA_FLAGS'] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=0".strip()
+    xla_flags.add_to_environment(xla_flags.fast_compile())
   if cache_dir and not os.environ.get('JAX_COMPILATION_CACHE_DIR'):
     jax.config.update('jax_compilation_cache_dir', str(cache_dir))
     jax.config.update('jax_compilation_cache_max_size', CACHE_BYTES)

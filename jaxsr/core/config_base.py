@@ -40,8 +40,9 @@ def base_config():
   # Keep an exponential moving average of each generator's weights, ema <- d * ema + (1 - d) * weights after
   # every step, checkpointed with the run; evaluation, samples, upscale and export use it. 0: off.
   c.ema_decay = 0.0
-  # XLA's backend (LLVM) optimisations off: the train step compiles faster and runs slower, the right trade for a
-  # run of a few steps (the `tiny` variants); `python -m jaxsr.main` applies it before jax starts.
+  # XLA compiling for speed of compilation (jaxsr.core.xla_flags: LLVM's optimisations off, and on jaxlib 0.10 the
+  # older elemental emitters): the train step compiles faster and runs slower, the right trade for a run of a few
+  # steps (the `tiny` variants); `python -m jaxsr.main` applies it before jax starts.
   c.xla_fast_compile = False
   return c
 
