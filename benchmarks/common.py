@@ -1,5 +1,6 @@
 """What the benchmark scripts share: configs by name, CPU-sized networks, evaluation over a held-out set in batches,
 timing a training step, and appending a table to RESULTS.md."""
+import os
 import time
 
 import jax
@@ -24,10 +25,11 @@ def device_description():
 
 
 def append_results(path, where, argv, header, rows):
-  """Appends the command, the device and a markdown table to `path`."""
+  """Appends the command (with the XLA_FLAGS it ran under), the device and a markdown table to `path`."""
   columns = header.count('|') - 1
+  env = f"XLA_FLAGS='{os.environ['XLA_FLAGS']}' " if os.environ.get('XLA_FLAGS') else ''
   with path.open('a') as f:
-    f.write(f'\n{where}:\n\n`{" ".join(["python"] + argv)}`\n\n{header}\n|{"---|" * columns}\n'
+    f.write(f'\n{where}:\n\n`{env}{" ".join(["python"] + argv)}`\n\n{header}\n|{"---|" * columns}\n'
             + '\n'.join(rows) + '\n')
 
 

@@ -88,7 +88,7 @@ def test_a_mistyped_dataset_leaves_no_workdir(data_dir, tmp_path):
 
 
 def test_every_start_is_recorded_with_what_it_changed(data_dir, tmp_path):
-  config = tiny('h2l', data_dir, num_steps=2, eval_every=100)
+  config = tiny('edsr', data_dir, num_steps=2, eval_every=100)  # any method: the record is the point
   train.train_and_evaluate(config, tmp_path, ONE_DEVICE)
   config.num_steps, config.generator.optimizer.learning_rate = 3, 5e-5
   train.train_and_evaluate(config, tmp_path, ONE_DEVICE)

@@ -6,7 +6,7 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
-from conftest import FAST_COMPILE, assert_same_training
+from conftest import FAST_COMPILE, assert_same_training, tiny
 from tensorboard.backend.event_processing import event_accumulator
 
 from jaxsr.storage import checkpointing
@@ -59,16 +59,16 @@ def test_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_c
   assert checkpointing.Checkpointer(tmp_path / 'checkpoints', 3).latest_step() == 2
 
 
-def test_train_minutes_stops_at_a_log_step_with_an_evaluated_checkpoint(tiny_config, tmp_path):
-  tiny_config.num_steps, tiny_config.log_every, tiny_config.checkpoint_every = 100, 2, 50
-  tiny_config.train_minutes = 1e-6  # passed by the first log step
-  state = train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+def test_train_minutes_stops_at_a_log_step_with_an_evaluated_checkpoint(data_dir, tmp_path):
+  config = tiny('edsr', data_dir, num_steps=100, log_every=2, checkpoint_every=50)  # any method: the loop's
+  config.train_minutes = 1e-6  # passed by the first log step
+  state = train.train_and_evaluate(config, tmp_path, ONE_DEVICE)
   assert int(state.step) == 2
   assert checkpointing.Checkpointer(tmp_path / 'checkpoints', 3).latest_step() == 2
   assert (tmp_path / 'samples' / 'samples_00000002.png').is_file()  # evaluated as a last step is
-  tiny_config.train_minutes = 0.0
-  tiny_config.num_steps = 4
-  assert int(train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE).step) == 4  # the same command resumes
+  config.train_minutes = 0.0
+  config.num_steps = 4
+  assert int(train.train_and_evaluate(config, tmp_path, ONE_DEVICE).step) == 4  # the same command resumes
 
 
 def test_bad_config_value_fails_before_training(tiny_config, tmp_path):
