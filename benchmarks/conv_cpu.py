@@ -7,8 +7,10 @@ step's speed by jax version and against PyTorch in benchmarks/RESULTS.md).
 
 EDSR's body convolution at the campaign's batch: 16 faces of 64x64 (the bicubic-skip network runs at 16x16; the
 larger side gives XLA every chance to split the work), 64 -> 64 channels, NHWC (PyTorch: NCHW, its own layout).
-Each pass is the same number of multiply-adds; the last two rows write the kernel gradient in two other ways XLA
-could run faster (it does not). Rows are appended to RESULTS.md.
+Each pass is the same number of multiply-adds; the next rows write the kernel gradient in three other ways XLA
+could run faster (it does not), and the last times the matrix product of the third alone, its operands given:
+what a kernel gradient could reach if XLA built the patches as fast as it multiplies them. Rows are appended to
+RESULTS.md.
 """
 import os
 import sys
@@ -70,17 +72,32 @@ def main(argv):
     return jnp.stack([jnp.einsum('bwi,bwo->io', xp[:, ky:ky + side, kx:kx + side].reshape(n * side, side, channels),
                                  rows) for ky in range(3) for kx in range(3)]).reshape(3, 3, channels, channels)
 
+  def channel_major_patches(x):
+    """The nine shifted inputs as one (9 C, N H W) matrix, the layout in which XLA's matrix product is fastest."""
+    xp = jnp.transpose(jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))), (3, 0, 1, 2))
+    return jnp.concatenate([xp[:, :, ky:ky + side, kx:kx + side].reshape(channels, -1)
+                            for ky in range(3) for kx in range(3)])
+
+  def channel_major_kernel_gradient(x, w, g):
+    """The kernel gradient as those patches and one matrix product."""
+    del w
+    return (channel_major_patches(x) @ g.reshape(-1, channels)).reshape(3, 3, channels, channels)
+
   g = conv(x, w)
-  calls = {'forward': jax.jit(conv),
-           'input gradient': jax.jit(lambda x, w, g: jax.vjp(lambda x: conv(x, w), x)[1](g)[0]),
-           'kernel gradient': jax.jit(lambda x, w, g: jax.vjp(lambda w: conv(x, w), w)[1](g)[0]),
-           'kernel gradient, patches + einsum': jax.jit(patches_kernel_gradient),
-           'kernel gradient, 9 shifted einsums': jax.jit(shifted_kernel_gradient)}
+  patches, rows_of_g = jax.jit(channel_major_patches)(x), g.reshape(-1, channels)
+  calls = {'forward': (jax.jit(conv), (x, w)),
+           'input gradient': (jax.jit(lambda x, w, g: jax.vjp(lambda x: conv(x, w), x)[1](g)[0]), (x, w, g)),
+           'kernel gradient': (jax.jit(lambda x, w, g: jax.vjp(lambda w: conv(x, w), w)[1](g)[0]), (x, w, g)),
+           'kernel gradient, patches + einsum': (jax.jit(patches_kernel_gradient), (x, w, g)),
+           'kernel gradient, 9 shifted einsums': (jax.jit(shifted_kernel_gradient), (x, w, g)),
+           'kernel gradient, channel-major patches + one matrix product': (
+               jax.jit(channel_major_kernel_gradient), (x, w, g)),
+           "that matrix product alone, the patches given": (jax.jit(jnp.matmul), (patches, rows_of_g))}
   flops = 2 * n * side * side * channels * channels * 9
   theirs = torch_seconds(n, side, channels)
   rows = []
-  for name, call in calls.items():
-    seconds = timed(call, x, w) if name == 'forward' else timed(call, x, w, g)
+  for name, (call, args) in calls.items():
+    seconds = timed(call, *args)
     torch_gflops = f'{flops / theirs[name] / 1e9:.0f}' if name in theirs else '-'
     rows.append(f'| {os.environ.get("XLA_FLAGS", "").strip() or "-"} | {name} | {seconds * 1e3:.1f} | '
                 f'{flops / seconds / 1e9:.0f} | {torch_gflops} |')
