@@ -471,8 +471,11 @@ rewritten from them by `benchmarks/cpu/campaign.py`.
 
 **Data and terms.** CelebA faces (Liu et al., ICCV 2015): the `celeba_hr` photos of the development set (89x109
 aligned faces, a 64x64 crop at (12, 22)), 9,369 for training, the 597 whose file-name hash falls in the held-out
-6% for measuring. Real low-resolution faces: 16x16 faces detected in WIDER FACE photos (Yang et al., CVPR 2016),
-2,570 for training, 130 held out. Both datasets are for non-commercial research only; so are these weights.
+6% for measuring; from edsr_x4_celeba's round 6 on, also the `celeba_ids` photos (178x218 aligned faces of 200
+people, the same face box at (24, 44, 128) resized to 64), 5,099 for training, the 301 whose CelebA number
+hashes into the same 6% left out, so no held-out `celeba_hr` face is trained on under any name. Real
+low-resolution faces: 16x16 faces detected in WIDER FACE photos (Yang et al., CVPR 2016), 2,570 for training,
+130 held out. Both datasets are for non-commercial research only; so are these weights.
 
 **How.** `benchmarks/cpu/campaign.py` on a 2-core CPU, in rounds: each round trains from the previous round's
 weights (float32 on the same machine, else these bfloat16 exports; the optimizer state starts afresh every
