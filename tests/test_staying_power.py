@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
-from conftest import FAST_COMPILE
+from conftest import FAST_COMPILE, tiny
 from test_train import ONE_DEVICE, assert_same_state
 
 from jaxsr import methods
@@ -25,6 +25,13 @@ from jaxsr.training import workdir as workdir_lib
 
 REPO = Path(__file__).resolve().parents[1]
 ENDLESS = 1_000_000  # num_steps of the subprocess runs: they end by signal
+
+
+@pytest.fixture
+def loop_config(data_dir):
+  """edsr:tiny, for the tests whose point is the training loop's files and refusals, not a model: the GAN runs
+  (h2l:tiny) check resuming, determinism and damaged checkpoints, where more state can go wrong."""
+  return tiny('edsr', data_dir)
 
 
 def losses(workdir):
@@ -196,33 +203,33 @@ def test_a_closed_terminal_stops_cleanly_and_a_second_ctrl_c_at_once():
   assert signal.getsignal(signal.SIGINT) is before
 
 
-def test_a_second_training_in_the_same_workdir_is_refused_naming_the_first(tiny_config, tmp_path, caplog):
-  tiny_config.num_steps = 1
+def test_a_second_training_in_the_same_workdir_is_refused_naming_the_first(loop_config, tmp_path, caplog):
+  loop_config.num_steps = 1
   other = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])
   try:
     tmp_path.mkdir(exist_ok=True)
     (tmp_path / workdir_lib.LOCK).write_text(json.dumps({'host': socket.gethostname(), 'pid': other.pid,
                                                           'since': 'earlier'}))
     with pytest.raises(workdir_lib.WorkdirInUseError, match=rf'being trained by process {other.pid} on this host'):
-      train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+      train.train_and_evaluate(loop_config, tmp_path, ONE_DEVICE)
     assert not (tmp_path / 'metrics.jsonl').exists() and not (tmp_path / 'config.json').exists()
     (tmp_path / workdir_lib.LOCK).write_text(json.dumps({'host': 'elsewhere', 'pid': 1, 'since': 'earlier'}))
     with pytest.raises(workdir_lib.WorkdirInUseError, match=r'process 1 on host elsewhere .*delete .*run.lock'):
-      train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+      train.train_and_evaluate(loop_config, tmp_path, ONE_DEVICE)
   finally:
     other.kill()
     other.wait()
   (tmp_path / workdir_lib.LOCK).write_text(json.dumps({'host': socket.gethostname(), 'pid': other.pid}))
   with caplog.at_level(logging.WARNING):  # the holder died without releasing it: taken over
-    assert int(train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE).step) == 1
+    assert int(train.train_and_evaluate(loop_config, tmp_path, ONE_DEVICE).step) == 1
   assert f'from process {other.pid}, which is gone' in caplog.text
   assert not (tmp_path / workdir_lib.LOCK).exists()
 
 
-def test_a_step_that_breaks_the_weights_is_never_saved(tiny_config, tmp_path, monkeypatch):
-  tiny_config.num_steps, tiny_config.checkpoint_every = 2, 1
-  train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
-  tiny_config.num_steps = 4
+def test_a_step_that_breaks_the_weights_is_never_saved(loop_config, tmp_path, monkeypatch):
+  loop_config.num_steps, loop_config.checkpoint_every = 2, 1
+  train.train_and_evaluate(loop_config, tmp_path, ONE_DEVICE)
+  loop_config.num_steps = 4
   real_create = methods.create
 
   def create(config):  # step 3 computes a finite loss and returns broken weights, as an overflowing update does
@@ -239,7 +246,7 @@ def test_a_step_that_breaks_the_weights_is_never_saved(tiny_config, tmp_path, mo
   monkeypatch.setattr(methods, 'create', create)
   with pytest.raises(train.NonFiniteLossError,
                      match=r'step 3: non-finite \d+ values in the networks it updated.*last good one is step 2'):
-    train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+    train.train_and_evaluate(loop_config, tmp_path, ONE_DEVICE)
   assert checkpointing.Checkpointer(tmp_path / 'checkpoints', 3).latest_step() == 2
 
 
@@ -258,9 +265,9 @@ def test_a_workdir_that_is_not_a_jaxsr_run_is_refused_and_left_as_it_was(tiny_co
   assert sorted(p.name for p in tmp_path.iterdir()) in (['config.json'], ['config.json', 'export.json'])
 
 
-def test_the_run_record_is_replaced_whole(tiny_config, tmp_path, monkeypatch):
-  tiny_config.num_steps = 1
-  train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+def test_the_run_record_is_replaced_whole(loop_config, tmp_path, monkeypatch):
+  loop_config.num_steps = 1
+  train.train_and_evaluate(loop_config, tmp_path, ONE_DEVICE)
   before = (tmp_path / 'config.json').read_text()
 
   def crash(self, *args, **kwargs):
@@ -272,9 +279,9 @@ def test_the_run_record_is_replaced_whole(tiny_config, tmp_path, monkeypatch):
   assert sorted(p.name for p in tmp_path.glob('.*.tmp')) == []
 
 
-def test_a_full_disk_for_samples_and_logs_warns_once_and_training_goes_on(tiny_config, tmp_path, monkeypatch,
+def test_a_full_disk_for_samples_and_logs_warns_once_and_training_goes_on(loop_config, tmp_path, monkeypatch,
                                                                          caplog):
-  tiny_config.num_steps, tiny_config.log_every, tiny_config.eval_every, tiny_config.checkpoint_every = 4, 1, 2, 4
+  loop_config.num_steps, loop_config.log_every, loop_config.eval_every, loop_config.checkpoint_every = 4, 1, 2, 4
 
   def no_space(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -291,7 +298,7 @@ def test_a_full_disk_for_samples_and_logs_warns_once_and_training_goes_on(tiny_c
   monkeypatch.setattr(Path, 'open', lambda self, *a, **k: no_space() if self.name == 'metrics.jsonl'
                       else real_open(self, *a, **k))
   with caplog.at_level(logging.WARNING):
-    state = train.train_and_evaluate(tiny_config, tmp_path, ONE_DEVICE)
+    state = train.train_and_evaluate(loop_config, tmp_path, ONE_DEVICE)
   monkeypatch.setattr(summary.Image.Image, 'save', real_save)
   assert int(state.step) == 4
   assert checkpointing.Checkpointer(tmp_path / 'checkpoints', 3).latest_step() == 4  # its own check decides
