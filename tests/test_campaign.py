@@ -112,3 +112,17 @@ def test_exports_need_the_margin_and_the_manifest_has_a_table_per_kind(places):
   text = (places / 'pretrained' / 'MANIFEST.md').read_text()
   assert '## Degradation models' in text and '## Real LR models' in text and '## Paired' not in text
   assert '| 12.50 | 12.50 | no |' in text and '30.25 / 33.50' in text and 'edsr_x4_celeba: 40.00 / 35.00' in text
+
+
+def test_a_rounds_totals_count_only_the_rounds_its_weights_come_from(places):
+  rounds, export = campaign._relative(campaign.rounds_dir('edsr_x4_celeba')), campaign._relative(
+      campaign.shipped('edsr_x4_celeba'))
+  past = [{'round': 'round-1', 'init_from': 'scratch', 'exported': True, 'round_steps': 1},
+          {'round': 'round-2', 'init_from': f'{rounds}/round-1', 'exported': True, 'round_steps': 10},
+          {'round': 'round-3', 'init_from': export, 'exported': False, 'round_steps': 100},
+          {'round': 'round-4', 'init_from': f'{rounds}/round-3', 'exported': False, 'round_steps': 1000}]
+  steps = lambda init_from: [r['round_steps'] for r in campaign.ancestry('edsr_x4_celeba', past, init_from)]  # noqa: E731
+  assert steps(f'{rounds}/round-3') == [100, 10, 1]  # round 4 lost ground: a sibling of it counts none of it
+  assert steps(f'{rounds}/round-4') == [1000, 100, 10, 1]
+  assert steps(export) == [10, 1]  # the export is the last exported round
+  assert steps('scratch') == [] and steps('pretrained/another_model') == []

@@ -202,7 +202,7 @@ def test_only_a_few_steps_are_in_flight_on_a_slow_device(data_dir, tmp_path, mon
     return counting_step
 
   monkeypatch.setattr(train, 'make_train_step', slow_make_train_step)
-  config = tiny('h2l', data_dir, num_steps=10, log_every=10, eval_every=10, checkpoint_every=10, steps_in_flight=2)
+  config = tiny('edsr', data_dir, num_steps=10, log_every=10, eval_every=10, checkpoint_every=10, steps_in_flight=2)
   train.train_and_evaluate(config, tmp_path, ONE_DEVICE)
   assert len(unfinished) == 10 and max(unfinished) <= 2
 
@@ -210,7 +210,7 @@ def test_only_a_few_steps_are_in_flight_on_a_slow_device(data_dir, tmp_path, mon
 # 8. A transient read error is retried, never taken for damage.
 
 def test_a_transient_read_error_is_retried_and_never_moves_the_checkpoint(data_dir, tmp_path, monkeypatch):
-  config = tiny('h2l', data_dir, num_steps=4, checkpoint_every=2, eval_every=100)
+  config = tiny('edsr', data_dir, num_steps=4, checkpoint_every=2, eval_every=100)
   saved = train.train_and_evaluate(config, tmp_path, ONE_DEVICE)
   checkpoints = checkpointing.Checkpointer(tmp_path / 'checkpoints', 3)
   real_restore, failures = checkpointing.Checkpointer.restore, []

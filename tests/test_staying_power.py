@@ -41,9 +41,9 @@ def losses(workdir):
   return {m['step']: {k: v for k, v in m.items() if k.endswith('/loss')} for m in lines}
 
 
-def start(workdir, checkpoint_every):
-  """An endless tiny H2L run in a subprocess on one CPU device, logging every step."""
-  command = [sys.executable, '-m', 'jaxsr.main', f'--config={REPO}/configs/h2l.py:tiny', f'--workdir={workdir}',
+def start(workdir, checkpoint_every, config='h2l.py:tiny'):
+  """An endless tiny run (H2L's by default) in a subprocess on one CPU device, logging every step."""
+  command = [sys.executable, '-m', 'jaxsr.main', f'--config={REPO}/configs/{config}', f'--workdir={workdir}',
              f'--config.num_steps={ENDLESS}', '--config.log_every=1', f'--config.checkpoint_every={checkpoint_every}',
              f'--config.eval_every={ENDLESS}']
   with open(Path(workdir).with_suffix('.log'), 'a') as log:  # the child keeps its own copy of the descriptor
@@ -178,7 +178,7 @@ def test_same_seed_gives_the_same_first_20_losses(tiny_config, tmp_path):
 
 def test_ctrl_c_saves_a_checkpoint_and_exits_as_sigterm_does(tmp_path):
   workdir = tmp_path / 'interrupted'
-  run = start(workdir, checkpoint_every=ENDLESS)
+  run = start(workdir, checkpoint_every=ENDLESS, config='edsr.py:tiny')  # the signal, not the model, is the point
   wait_for(lambda: logged_steps(workdir) >= 3, run)
   run.send_signal(signal.SIGINT)
   code = run.wait(timeout=120)

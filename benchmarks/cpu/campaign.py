@@ -355,10 +355,21 @@ def figure(columns, path, title, zoom=2):
   Image.fromarray(block.repeat(zoom, axis=0).repeat(zoom, axis=1)).save(path)
 
 
+def draw_block(model):
+  """runs/campaign/<model>/figure.png, the block of `model`'s shipped export."""
+  rounds_dir(model).mkdir(parents=True, exist_ok=True)
+  columns = measure(model, shipped(model), rounds_dir(model) / 'figure_measure')[2]
+  figure(columns, rounds_dir(model) / 'figure.png', FIGURE_MODELS[model])
+
+
 def compose_figure():
-  """docs/results.png: the blocks of FIGURE_MODELS that this machine has drawn (runs/campaign/<model>/figure.png),
-  one under the other."""
+  """docs/results.png: the block of each model of FIGURE_MODELS, one under the other, as this machine drew it
+  (runs/campaign/<model>/figure.png) or, where it drew none, from the model's shipped export: an export of one
+  model leaves the others' blocks in."""
   from PIL import Image
+  for model in FIGURE_MODELS:
+    if not (rounds_dir(model) / 'figure.png').is_file() and (shipped(model) / 'export.json').is_file():
+      draw_block(model)
   blocks = [Image.open(rounds_dir(m) / 'figure.png').convert('RGB') for m in FIGURE_MODELS
             if (rounds_dir(m) / 'figure.png').is_file()]
   if not blocks:
@@ -410,6 +421,26 @@ def gained(model, run, past):
   return best is None or run['psnr'] >= best + _MIN_GAIN.value, best
 
 
+def ancestry(model, past, init_from):
+  """The recorded rounds whose weights a round starting from `init_from` carries, newest first: the round it names
+  (runs/campaign/<model>/round-N), or the last exported round (pretrained/<model>), then theirs in turn; none from
+  scratch or from another model's export. A round that lost ground and was not built on is not counted."""
+  chain, index = [], len(past)
+  while True:
+    if init_from == _relative(shipped(model)):
+      found = [i for i in range(index) if past[i]['exported']]
+    elif init_from.startswith(_relative(rounds_dir(model)) + '/'):
+      name = init_from.rsplit('/', 1)[1]
+      found = [i for i in range(index) if past[i]['round'] == name]
+    else:
+      return chain
+    if not found:
+      return chain
+    index = found[-1]
+    chain.append(past[index])
+    init_from = past[index]['init_from']
+
+
 def finish(model, workdir, command, minutes_trained):
   """Measures the round, exports it if it gained, records it."""
   config = json.loads((workdir / 'config.json').read_text())
@@ -419,12 +450,13 @@ def finish(model, workdir, command, minutes_trained):
   baseline, run, *others = rows
   past = history(model)
   exported, best = gained(model, run, past)
+  init_from = _relative(json.loads((workdir / 'round.json').read_text())['init_from']) or 'scratch'
+  before = ancestry(model, past, init_from)
   record = {
       'round': workdir.name, 'finished': _now(), 'command': ' '.join(_relative(a) for a in command),
-      'init_from': _relative(json.loads((workdir / 'round.json').read_text())['init_from']) or 'scratch',
-      'round_steps': steps, 'round_minutes': round(minutes_trained, 1),
-      'total_steps': steps + sum(r['round_steps'] for r in past),
-      'total_hours': round((minutes_trained + sum(r['round_minutes'] for r in past)) / 60.0, 2),
+      'init_from': init_from, 'round_steps': steps, 'round_minutes': round(minutes_trained, 1),
+      'total_steps': steps + sum(r['round_steps'] for r in before),
+      'total_hours': round((minutes_trained + sum(r['round_minutes'] for r in before)) / 60.0, 2),
       'held_out_faces': faces, 'bicubic': _metrics(baseline), 'run': _metrics(run),
       'compared': {row['method']: _metrics(row) for row in others}, 'exported': exported,
       'recipe': {'lr': optimizer['learning_rate'], 'batch': config['batch_size'], 'schedule': optimizer['schedule'],
@@ -530,11 +562,9 @@ def main(argv):
     raise app.UsageError(f'--model: unknown {model!r} (known: {", ".join(MODELS)})')
   build_datasets()
   if _FIGURE.value:
-    for name, title in FIGURE_MODELS.items():
+    for name in FIGURE_MODELS:
       if (shipped(name) / 'export.json').is_file():
-        rounds_dir(name).mkdir(parents=True, exist_ok=True)
-        figure(measure(name, shipped(name), rounds_dir(name) / 'figure_measure')[2], rounds_dir(name) / 'figure.png',
-               title)
+        draw_block(name)
     compose_figure()
     return
   if _FINISH.value:
