@@ -8,9 +8,9 @@ import os
 
 # LLVM's optimisations off: compiles take about half as long, steps run slower (benchmarks/compile_time.py).
 FAST_COMPILE = ('--xla_backend_optimization_level=0',)
-# XLA:CPU's elemental emitters instead of its MLIR fusion emitters: on jaxlib 0.10, degradation_sr:tiny's step
-# compiles in about 35% less time and its initialisation in half, its steps run 10-15% slower
-# (benchmarks/RESULTS.md, "XLA:CPU's fusion emitters"). jaxlib 0.12 no longer has the flag.
+# XLA:CPU's elemental emitters instead of its MLIR fusion emitters: less compile work in all. On jaxlib 0.10 the
+# test suite ran in 493 s instead of 570 and the `tiny` configs started 0.2-2.1 s sooner, while their steps ran
+# 7-13% slower (benchmarks/RESULTS.md, "XLA:CPU's fusion emitters"). jaxlib 0.12 no longer has the flag.
 LEGACY_EMITTERS = '--xla_cpu_use_fusion_emitters=false'
 LEGACY_EMITTERS_JAXLIB = ((0, 10), (0, 11))  # measured on 0.10.2; [first, last) minor versions
 
