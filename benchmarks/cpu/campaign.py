@@ -83,7 +83,7 @@ H2L_EXPORT = 'pretrained/h2l_celeba_wider'
 # real LR faces, but its outputs downscaled matched their inputs to 23.8 dB only.
 EDSR = {'eval_every': 500, 'checkpoint_every': 250, 'log_every': 50, 'loss.lr_l1': 1.0}
 MODELS = {
-    # From round 6 on celeba_hr's 9,369 training faces and celeba_ids' 5,000 (round 5, 86 passes over celeba_hr
+    # From round 6 on celeba_hr's 9,369 training faces and celeba_ids' 5,099 (round 5, 86 passes over celeba_hr
     # alone, lost 0.12 dB on held-out faces while its training loss fell).
     'edsr_x4_celeba': Model(
         config='edsr.py:face_cpu', overrides={'dataset': 'face_folder/celeba_hr+face_folder/celeba_ids',
@@ -509,7 +509,7 @@ hashes into the same 6% left out, so no held-out `celeba_hr` face is trained on 
 low-resolution faces: 16x16 faces detected in WIDER FACE photos (Yang et al., CVPR 2016), 2,570 for training,
 130 held out. Both datasets are for non-commercial research only; so are these weights.
 
-**How.** `benchmarks/cpu/campaign.py` on a 2-core CPU, in rounds: each round trains from the previous round's
+**How.** `benchmarks/cpu/campaign.py` on a 2-core CPU, in rounds: each round trains from the best earlier round's
 weights (float32 on the same machine, else these bfloat16 exports; the optimizer state starts afresh every
 round; an H2L export keeps its LR discriminator for the next round), measures held-out faces with
 `jaxsr.evaluate`, and replaces the export only when the held-out metric gains: +0.1 dB RGB PSNR for paired models,
