@@ -4,7 +4,7 @@
 
 Each config starts twice, each time in a fresh process as `python -m jaxsr.main` would start (a config that reads
 files, as l2h.py its H2L, needs them named: l2h_bicubic is the same method on bicubic pairs), with XLA set up as
-jaxsr.main sets it (core.cli.set_up_compilation: the `tiny` variants compile without XLA's backend optimisations)
+jaxsr.main sets it (core.cli.set_up_compilation: the `tiny` variants compile with core.xla_flags.fast_compile())
 and an empty persistent compilation cache for the first start, which the second start then reads: what a resumed
 or repeated run costs. Stages of the first start: `import` (jax, flax and jaxsr's training modules), `data` (the
 method's datasets opened, the first batch and the evaluation batch read; a dataset missing is built first,
